@@ -1,0 +1,1 @@
+"""The .stream grammar (stream.lark), shipped inside the wheel as streamc.grammar."""

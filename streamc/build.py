@@ -1,0 +1,126 @@
+"""The build command: compile, run the selected backends, then write (or --check) the output tree."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .backend_api import Registry, UsageError, parse_options, split_opts
+from .diagnostics import Diagnostic, render_json, render_text
+
+
+class Profile:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.rows: list[tuple[str, float]] = []
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.rows.append((name, time.perf_counter() - start))
+
+    def print(self) -> None:
+        if self.enabled:
+            total = sum(t for _, t in self.rows)
+            for name, t in self.rows:
+                print(f"profile: {name:<24} {t * 1000:9.1f} ms", file=sys.stderr)
+            print(f"profile: {'total':<24} {total * 1000:9.1f} ms", file=sys.stderr)
+
+
+def selected_targets(args, registry: Registry) -> list[str]:
+    names = [n.strip() for chunk in args.target for n in chunk.split(",") if n.strip()]
+    if not names:
+        return registry.names()
+    for n in names:
+        registry.get(n)  # raises a UsageError with a closest-match suggestion
+    return list(dict.fromkeys(names))
+
+
+def generate(spec, registry: Registry, targets: list[str], raw_opts: dict) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Run the backends' checks, then their emitters; files are keyed `<pipeline>/<path>`."""
+    diags: list[Diagnostic] = []
+    prepared = []
+    for name in targets:
+        backend = registry.get(name)
+        options = parse_options(backend, raw_opts.get(name, {}))
+        diags.extend(backend.check(spec, options))
+        prepared.append((backend, options))
+    if any(d.severity == "error" for d in diags):
+        return {}, diags
+    files: dict[str, str] = {}
+    for backend, options in prepared:
+        for rel, text in backend.emit(spec, options).items():
+            key = f"{spec.pipeline.name}/{rel}"
+            if key in files and files[key] != text:
+                raise UsageError(f"two backends emit '{key}' with different content")
+            files[key] = text
+    return files, diags
+
+
+def run_build(args) -> int:
+    from .compiler import compile_files
+    from .output import compare, write_tree
+
+    prof = Profile(args.profile)
+    missing = [p for p in args.specs if not Path(p).is_file()]
+    if missing:
+        print(f"streamc: error: no such spec file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    registry = Registry()
+    targets = selected_targets(args, registry)
+    raw_opts = split_opts(args.opt)
+    unknown = sorted(set(raw_opts) - set(targets))
+    if unknown:
+        raise UsageError(f"--opt for backend(s) not selected: {', '.join(unknown)}")
+
+    all_files: dict[str, str] = {}
+    all_diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    failed = False
+    for spec_path in args.specs:
+        with prof.phase(f"compile {Path(spec_path).name}"):
+            result = compile_files([spec_path], env=args.env)
+        all_diags.extend(result.diagnostics)
+        sources.update(result.sources)
+        if not result.ok:
+            failed = True
+            continue
+        with prof.phase("backends"):
+            files, diags = generate(result.spec, registry, targets, raw_opts)
+        all_diags.extend(diags)
+        if any(d.severity == "error" for d in diags):
+            failed = True
+        for k in files:
+            if k in all_files:
+                raise UsageError(f"two specs generate '{k}': give their pipelines different names")
+        all_files.update(files)
+
+    stream = sys.stdout if args.format == "json" else sys.stderr
+    stream.write(render_json(all_diags) if args.format == "json" else render_text(all_diags, sources))
+    if failed:
+        print("streamc: build failed; nothing was written", file=sys.stderr)
+        prof.print()
+        return 1
+    if args.check:
+        with prof.phase("compare"):
+            cmp = compare(args.output, all_files, with_diff=args.diff)
+        prof.print()
+        if cmp.clean:
+            print(f"streamc: {len(all_files)} file(s) up to date in {args.output}", file=sys.stderr)
+            return 0
+        for label, paths in (("differs", cmp.changed), ("missing", cmp.missing), ("stale", cmp.stale)):
+            for p in paths:
+                print(f"{label}: {args.output / p}")
+        for p, d in cmp.diffs.items():
+            sys.stdout.write(d)
+        return 1
+    with prof.phase("write"):
+        write_tree(args.output, all_files)
+    prof.print()
+    print(f"streamc: wrote {len(all_files)} file(s) to {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,144 @@
+"""The compiler driver: read files and imports, parse, lower, analyse, run the passes; never raises on bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import Analyzer
+from .diagnostics import Diagnostic, Diagnostics, make
+from .ir import Span, Spec
+from .lower import FileItems, Lowerer
+from .parser import parse
+
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+# errors after which semantic analysis would only add noise (the text could not be read or parsed)
+BLOCKING_CODES = frozenset({"E001", "E002", "E003", "E004", "E111", "E115"})
+
+
+@dataclass
+class CompileResult:
+    spec: Spec | None
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str] = field(default_factory=dict)  # display path -> text, for rendering carets
+
+    @property
+    def ok(self) -> bool:
+        return self.spec is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+
+def decode(data: bytes, display: str, diags: Diagnostics) -> str | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        prefix = data[: e.start]
+        line = prefix.count(b"\n") + 1
+        col = e.start - (prefix.rfind(b"\n") + 1) + 1
+        diags.add("E004", Span(file=display, line=line, column=col, end_line=line, end_column=col + 1),
+                  byte=f"0x{data[e.start]:02x}", offset=e.start)
+        return None
+    if "\x00" in text:
+        i = text.index("\x00")
+        line = text.count("\n", 0, i) + 1
+        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        diags.add("E002", Span(file=display, line=line, column=col, end_line=line, end_column=col + 1), char="\x00",
+                  hint="remove the NUL byte; specs are text")
+        return None
+    return text
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class Loader:
+    """Reads a root spec and its imports (depth-first, each file once), reporting import cycles."""
+
+    def __init__(self, diags: Diagnostics):
+        self.d = diags
+        self.items: list[FileItems] = []
+        self.texts: dict[str, str] = {}
+        self.done: set[Path] = set()
+
+    def load(self, path: Path, stack: list[tuple[Path, str]], at: Span | None = None) -> None:
+        path = path.resolve()
+        chain = [p for p, _ in stack]
+        if path in chain:
+            names = [d for _, d in stack[chain.index(path):]] + [display_path(path)]
+            self.d.add("E111", at, cycle=" --> ".join(names))
+            return
+        if path in self.done:
+            return
+        display = display_path(path)
+        try:
+            if path.stat().st_size > MAX_SPEC_BYTES:
+                self.d.add("E115", at, path=display, reason=f"larger than {MAX_SPEC_BYTES // (1024 * 1024)} MB")
+                return
+            data = path.read_bytes()
+        except (OSError, ValueError) as e:
+            self.d.add("E115", at, path=display, reason=getattr(e, "strerror", None) or str(e))
+            return
+        self.done.add(path)
+        text = decode(data, display, self.d)
+        if text is None:
+            return
+        self.texts[display] = text
+        self.load_text(text, display, path, stack)
+
+    def load_text(self, text: str, display: str, path: Path | None, stack: list[tuple[Path, str]]) -> None:
+        tree, syntax = parse(text, display)
+        self.d.extend(syntax)
+        if tree is None:
+            return
+        items = Lowerer(display, self.d).lower(tree)
+        if path is not None:
+            for rel, span in items.imports:
+                target = (path.parent / rel)
+                self.load(target, stack + [(path, display)], span)
+        self.items.append(items)
+
+
+def compile_files(paths: list[Path], env: str | None = None, run_passes: bool = True) -> CompileResult:
+    diags = Diagnostics()
+    loader = Loader(diags)
+    for p in paths:
+        loader.load(Path(p), [])
+    return _finish(loader, diags, env, run_passes)
+
+
+def compile_text(text: str, name: str = "<input>.stream", env: str | None = None,
+                 run_passes: bool = True) -> CompileResult:
+    diags = Diagnostics()
+    loader = Loader(diags)
+    loader.texts[name] = text
+    loader.load_text(text, name, None, [])
+    return _finish(loader, diags, env, run_passes)
+
+
+def _finish(loader: Loader, diags: Diagnostics, env: str | None, run_passes: bool) -> CompileResult:
+    spec = None
+    blocking = any(d.code in BLOCKING_CODES for d in diags.items)
+    if not blocking and loader.items:
+        # imported files are appended before their importer: restore the reading order (root first)
+        items = list(reversed(loader.items))
+        spec = Analyzer(items, diags).run()
+        if spec is not None and env is not None and env not in {e.name for e in spec.environments}:
+            known = sorted(e.name for e in spec.environments)
+            diags.add("E100", spec.pipeline.span, kind="environment", name=env,
+                      hint=f"environments in this spec: {', '.join(known) or 'none'}")
+        if spec is not None and run_passes and not diags.has_errors():
+            from .passes import run_passes as _run
+
+            spec = _run(spec, diags)
+    result = CompileResult(spec=None if diags.has_errors() else spec, diagnostics=diags.sorted(),
+                           sources=loader.texts)
+    return result
+
+
+def internal_error_diagnostic(exc: BaseException) -> Diagnostic:
+    return make("E999", None, message=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,219 @@
+"""Diagnostic codes and their wording (one registry), collection, and text / JSON rendering."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Literal
+
+from .ir import Span
+
+SeverityName = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    slug: str
+    severity: SeverityName
+    message: str  # str.format template
+    hint: str  # str.format template; one line
+
+
+def _codes(*codes: Code) -> dict[str, Code]:
+    return {c.code: c for c in codes}
+
+
+# The single registry of diagnostic wording. Tests check every code here is documented and exercised.
+REGISTRY: dict[str, Code] = _codes(
+    # --- syntax
+    Code("E001", "syntax-error", "error", "unexpected {found}; expected {expected}",
+         "{hint}"),
+    Code("E002", "unexpected-character", "error", "unexpected character {char!r}",
+         "{hint}"),
+    Code("E003", "unterminated", "error", "unterminated {what}",
+         "close it with {closer}"),
+    Code("E004", "bad-encoding", "error", "the file is not valid UTF-8 (byte {byte} at offset {offset})",
+         "save the spec as UTF-8"),
+    # --- names and structure
+    Code("E100", "unknown-name", "error", "unknown {kind} '{name}'",
+         "{hint}"),
+    Code("E101", "duplicate-definition", "error", "{kind} '{name}' is defined twice (first at {first})",
+         "rename one of them or remove the duplicate"),
+    Code("E102", "dependency-cycle", "error", "dependency cycle: {cycle}",
+         "break the cycle: a model cannot read (directly or indirectly) from itself"),
+    Code("E103", "unknown-column", "error", "'{node}' has no column '{column}'",
+         "{hint}"),
+    Code("E104", "type-misuse", "error", "{message}",
+         "{hint}"),
+    Code("E105", "sql-syntax", "error", "SQL syntax error: {message}",
+         "fix the SQL; it is parsed at compile time and emitted in each target's dialect"),
+    Code("E106", "pii-unhandled", "error", "PII column '{column}' has no handling strategy",
+         "write pii(hash), pii(mask), pii(drop), pii(encrypt) or pii(keep \"reason\")"),
+    Code("E107", "no-quality-gate", "error", "pipeline '{pipeline}' has no quality gate",
+         "add an `expect NODE {{ ... }}` block, e.g. `expect {example} {{ unique id }}`"),
+    Code("E108", "sink-not-idempotent", "error", "sink '{sink}' cannot be written idempotently: {reason}",
+         "{hint}"),
+    Code("E109", "secret-literal", "error", "'{key}' looks like a credential and is written as a literal",
+         "reference a named secret instead: `{key} secret <name>`"),
+    Code("E110", "window-without-event-time", "error",
+         "windowed metric '{metric}' reads '{source}', which has no event_time column",
+         "mark the column that carries event time: `created_at timestamp event_time lateness 1m`"),
+    Code("E111", "import-cycle", "error", "import cycle: {cycle}",
+         "remove one of the imports"),
+    Code("E112", "invalid-value", "error", "invalid {what} '{value}'",
+         "{hint}"),
+    Code("E113", "wrong-quantity", "error", "expected {expected}, got '{value}'",
+         "{hint}"),
+    Code("E114", "missing-field", "error", "{what} is missing {field}",
+         "{hint}"),
+    Code("E115", "import-not-found", "error", "cannot read import '{path}': {reason}",
+         "imports are resolved relative to the importing file"),
+    Code("E116", "unsafe-name", "error", "name '{name}' {reason}",
+         "use a snake_case name of letters, digits and underscores, at most 63 characters"),
+    Code("E117", "no-pipeline", "error", "no `pipeline` block",
+         "start the spec with `pipeline NAME {{ owner \"team\"  tier standard  latency < 1h }}`"),
+    Code("E118", "conflicting-fields", "error", "{message}",
+         "{hint}"),
+    Code("E120", "unsupported-by-backend", "error", "backend '{backend}' cannot express {what}",
+         "{hint}"),
+    Code("E999", "internal-error", "error", "internal error: {message}",
+         "this is a streamc bug: please report it with the spec that triggered it"),
+    # --- warnings
+    Code("W201", "mode-override", "warning", "mode {chosen} contradicts the rules, which give {derived}: {reason}",
+         "remove `mode` to let streamc decide, or keep it knowingly"),
+    Code("W202", "ask-first", "warning", "{condition}: a design decision to confirm with its owners",
+         "confirm, then acknowledge it in the pipeline block: `acknowledge {ack}`"),
+    Code("W203", "naming-convention", "warning", "model '{name}' does not follow the {layer} naming convention",
+         "{hint}"),
+    Code("W204", "probable-pii", "warning", "column '{column}' looks like personal data but is not marked pii",
+         "mark it pii(hash|mask|drop|encrypt|keep \"reason\"), or ignore this warning if it is not PII"),
+)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    hint: str
+    span: Span | None
+    severity: SeverityName
+
+    @property
+    def slug(self) -> str:
+        return REGISTRY[self.code].slug
+
+    def sort_key(self) -> tuple:
+        s = self.span
+        return (s.file, s.line, s.column, self.code) if s else ("", 0, 0, self.code)
+
+
+def make(code: str, span: Span | None, **args: object) -> Diagnostic:
+    entry = REGISTRY[code]
+    return Diagnostic(code=code, message=entry.message.format(**args), hint=entry.hint.format(**args),
+                      span=span, severity=entry.severity)
+
+
+class CompileError(Exception):
+    """Raised to stop compilation once errors have been collected."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__(f"{len(diagnostics)} diagnostic(s)")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class Diagnostics:
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, code: str, span: Span | None, **args: object) -> None:
+        self.items.append(make(code, span, **args))
+
+    def extend(self, diags: Iterable[Diagnostic]) -> None:
+        self.items.extend(diags)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        seen: set[tuple] = set()
+        out = []
+        for d in sorted(self.items, key=Diagnostic.sort_key):
+            key = (d.code, d.message, d.sort_key())
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+        return out
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors():
+            raise CompileError(self.sorted())
+
+
+def did_you_mean(name: str, candidates: Iterable[str], what: str = "") -> str:
+    """A one-line hint naming the closest candidate, or listing the options."""
+    options = sorted(set(candidates))
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not options:
+        return f"define the {what} first" if what else "no candidates are defined"
+    shown = ", ".join(options[:8]) + (", ..." if len(options) > 8 else "")
+    return f"expected one of: {shown}"
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def render_text(diags: list[Diagnostic], sources: dict[str, str]) -> str:
+    """`file:line:col: error[CODE]: message`, the source line, a caret, and the hint."""
+    out: list[str] = []
+    for d in diags:
+        if d.span is None:
+            out.append(f"{d.severity}[{d.code}]: {d.message}")
+        else:
+            s = d.span
+            out.append(f"{s.file}:{s.line}:{s.column}: {d.severity}[{d.code}]: {d.message}")
+            text = sources.get(s.file)
+            if text is not None:
+                lines = text.splitlines()
+                if 1 <= s.line <= len(lines):
+                    line = lines[s.line - 1].replace("\t", " ")
+                    gutter = f"{s.line:>4} | "
+                    width = max(1, (s.end_column - s.column) if s.end_line == s.line else len(line) - s.column + 1)
+                    out.append(gutter + line)
+                    out.append(" " * (len(gutter) + s.column - 1) + "^" + "~" * min(width - 1, 80))
+        if d.hint:
+            out.append(f"     = hint: {d.hint}")
+    errors = sum(1 for d in diags if d.severity == "error")
+    warnings = len(diags) - errors
+    if diags:
+        out.append(f"{errors} error(s), {warnings} warning(s)")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def to_json_obj(diags: list[Diagnostic]) -> list[dict]:
+    return [
+        {
+            "code": d.code,
+            "slug": d.slug,
+            "severity": d.severity,
+            "message": d.message,
+            "hint": d.hint,
+            "file": d.span.file if d.span else None,
+            "line": d.span.line if d.span else None,
+            "column": d.span.column if d.span else None,
+            "end_line": d.span.end_line if d.span else None,
+            "end_column": d.span.end_column if d.span else None,
+        }
+        for d in diags
+    ]
+
+
+def render_json(diags: list[Diagnostic]) -> str:
+    return json.dumps({"diagnostics": to_json_obj(diags)}, indent=2, sort_keys=True) + "\n"

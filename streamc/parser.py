@@ -1,0 +1,267 @@
+"""The LALR parser for .stream files: grammar loading (built once), syntax errors as diagnostics, recovery."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .diagnostics import Diagnostic, make
+from .ir import Span
+
+TOP_LEVEL = ("import", "pipeline", "connection", "env", "source", "model", "metric", "sink", "expect")
+
+# Friendly names for terminals in "expected ..." lists.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": "a \"string\"",
+    "QUANTITY": "a number or quantity (e.g. 5m, 100/s, 1KB)",
+    "TIME": "a time (HH:MM)",
+    "CMP": "a comparison (<, <=, >, >=)",
+    "SQL_LINE": "SQL",
+    "SQL_PAREN": "a parenthesised SQL expression",
+    "SQL_BLOCK": "a \"\"\"triple-quoted\"\"\" SQL block",
+    "$END": "end of file",
+}
+
+# Catalogue of known mistakes: lark's match_examples maps the parser state of an error to a hint.
+KNOWN_MISTAKES: dict[str, list[str]] = {
+    "write a property and its value separated by a space, without '=' or ':'": [
+        'pipeline p { owner = "x" }',
+        'pipeline p { tier = critical }',
+        'source s from c { table = a }',
+        'source s from c { capture = cdc }',
+        'sink s to c { mode = upsert }',
+    ],
+    "names are written bare, not quoted: `source orders from db { ... }`": [
+        'source "orders" from db { }',
+        'model "m" { }',
+        'sink "s" to c { }',
+        'metric "m" from s { }',
+        'pipeline "p" { }',
+        'expect "m" { }',
+    ],
+    "a source names its connection: `source NAME from CONNECTION { ... }`": [
+        'source orders { }',
+        'source orders db { }',
+    ],
+    "a sink names its target connection: `sink NAME to CONNECTION { ... }`": [
+        'sink s { }',
+        'sink s warehouse { }',
+    ],
+    "a metric names what it reads: `metric NAME from MODEL_OR_SOURCE { ... }`": [
+        'metric m { }',
+    ],
+    "a connection is `connection NAME KIND`, e.g. `connection warehouse snowflake`": [
+        'connection db',
+        'connection db { }',
+    ],
+    "columns are `name type constraints...`, one per line, e.g. `id bigint primary key`": [
+        'source s from c { columns { "id" bigint } }',
+        'source s from c { columns { id: bigint } }',
+        'source s from c { columns { id bigint, name text } }',
+    ],
+    "list names separated by commas: `not_null a, b, c`": [
+        'expect m { not_null a b }',
+        'expect m { unique a b }',
+    ],
+    "a model body is `select ...` (with `from` in the header) or `sql \"\"\"...\"\"\"`": [
+        'model m { sql "select 1" }',
+        'model m { sql select 1 }',
+    ],
+    "a range is `range COLUMN MIN .. MAX`": [
+        'expect m { range x 0 10 }',
+        'expect m { range x between 0 and 10 }',
+    ],
+}
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("streamc.grammar").joinpath("stream.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def get_parser() -> Lark:
+    """Build the LALR parser once per process; lark caches the tables on disk across processes."""
+    return Lark(grammar_text(), parser="lalr", strict=True, propagate_positions=True, maybe_placeholders=False,
+                cache=True)
+
+
+def token_span(tok: Token, file: str) -> Span:
+    return Span(file=file, line=tok.line or 1, column=tok.column or 1,
+                end_line=tok.end_line or tok.line or 1, end_column=tok.end_column or (tok.column or 1) + 1)
+
+
+def tree_span(tree: Tree, file: str) -> Span:
+    m = tree.meta
+    if getattr(m, "empty", True):
+        return Span(file=file, line=1, column=1, end_line=1, end_column=2)
+    return Span(file=file, line=m.line, column=m.column, end_line=m.end_line, end_column=m.end_column)
+
+
+def _describe_expected(expected: set[str]) -> str:
+    parser = get_parser()
+    words = []
+    for name in expected:
+        if name in TERMINAL_WORDS:
+            words.append(TERMINAL_WORDS[name])
+            continue
+        try:
+            term = parser.get_terminal(name)
+        except KeyError:
+            words.append(name.lower())
+            continue
+        if term.pattern.type == "str":
+            words.append(f"'{term.pattern.value}'")
+        else:
+            words.append(name.lower())
+    words = sorted(set(words), key=lambda w: (not w.startswith("'"), w))
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words) if words else "nothing more"
+
+
+FREE_TEXT = ("SQL_LINE", "SQL_PAREN", "SQL_BLOCK")
+
+
+def _first_word(tok: Token) -> Token:
+    """A free-text token matched where it was not expected: blame only its first word."""
+    if tok.type not in FREE_TEXT:
+        return tok
+    m = re.match(r'[A-Za-z0-9_]+|"(?:[^"\\\n]|\\.)*"|\S', str(tok))
+    word = m.group(0) if m else str(tok)[:1]
+    return Token.new_borrow_pos("WORD", word, tok)
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    value = str(tok)
+    if len(value) > 30:
+        value = value[:27] + "..."
+    return f"'{value}'"
+
+
+@lru_cache(maxsize=1)
+def _mistake_matcher():
+    parser = get_parser()
+    return lambda e: e.match_examples(parser.parse, KNOWN_MISTAKES, use_accepts=True)
+
+
+def _unclosed_brace(text: str, file: str) -> Span | None:
+    """Position of the last '{' left open (strings, SQL blocks and comments skipped)."""
+    stack: list[tuple[int, int]] = []
+    line, col, i, n = 1, 1, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if text.startswith('"""', i):
+            end = text.find('"""', i + 3)
+            end = n if end < 0 else end + 3
+            chunk = text[i:end]
+            line += chunk.count("\n")
+            col = len(chunk) - chunk.rfind("\n") if "\n" in chunk else col + len(chunk)
+            i = end
+            continue
+        if ch == "#" or ch == '"':
+            stop = text.find("\n", i)
+            if ch == '"':
+                m = re.match(r'"(?:[^"\\\n]|\\.)*"?', text[i:])
+                stop = i + (m.end() if m else 1)
+            stop = n if stop < 0 else stop
+            col += stop - i
+            i = stop
+            continue
+        if ch == "{":
+            stack.append((line, col))
+        elif ch == "}" and stack:
+            stack.pop()
+        if ch == "\n":
+            line, col = line + 1, 1
+        else:
+            col += 1
+        i += 1
+    if not stack:
+        return None
+    ln, cl = stack[-1]
+    return Span(file=file, line=ln, column=cl, end_line=ln, end_column=cl + 1)
+
+
+def syntax_diagnostic(e: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    if isinstance(e, UnexpectedCharacters):
+        span = Span(file=file, line=e.line, column=e.column, end_line=e.line, end_column=e.column + 1)
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        if text.startswith('"""', e.pos_in_stream):
+            return make("E003", span, what='"""SQL block', closer='"""')
+        if ch == '"':
+            return make("E003", span, what="string", closer='a closing " on the same line')
+        hints = {
+            "'": "strings use double quotes: \"text\"",
+            "=": "no '=' is needed: write the property, a space, then its value",
+            ":": "no ':' is needed: write the property, a space, then its value",
+            ";": "statements end at the end of the line; remove the ';'",
+            "(": "parentheses are only used after check, pii, in, incremental and type names",
+        }
+        hint = hints.get(ch) or f"expected {_describe_expected(set(e.allowed or ()))}"
+        return make("E002", span, char=ch, hint=hint)
+    if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
+        open_span = _unclosed_brace(text, file)
+        if open_span is not None:
+            return make("E003", open_span, what="block: this '{' is never closed", closer="'}'")
+        lines = text.splitlines() or [""]
+        span = Span(file=file, line=len(lines), column=len(lines[-1]) + 1, end_line=len(lines),
+                    end_column=len(lines[-1]) + 2)
+        expected = _describe_expected(set(getattr(e, "expected", ()) or ()))
+        return make("E001", span, found="end of file", expected=expected, hint="the spec ends too early")
+    assert isinstance(e, UnexpectedToken)
+    tok = _first_word(e.token)
+    span = Span(file=file, line=tok.line or 1, column=tok.column or 1, end_line=tok.line or 1,
+                end_column=(tok.column or 1) + len(str(tok)))
+    expected = _describe_expected(set(e.expected or ()))
+    label = None
+    try:
+        label = _mistake_matcher()(e)
+    except Exception:  # noqa: BLE001 - the catalogue is advisory; a failure there must not hide the error
+        label = None
+    hint = label or f"expected {expected}"
+    return make("E001", span, found=_describe_token(tok), expected=expected, hint=hint)
+
+
+def _blank_item(text: str, line: int) -> str | None:
+    """Blank out (keeping newlines) the top-level item that contains `line`, to look for further errors."""
+    lines = text.split("\n")
+    starts = [i for i, ln in enumerate(lines) if ln.split(" ", 1)[0] in TOP_LEVEL]
+    before = [s for s in starts if s <= line - 1]
+    if not before:
+        return None
+    start = before[-1]
+    after = [s for s in starts if s > line - 1]
+    end = after[0] if after else len(lines)
+    for i in range(start, end):
+        lines[i] = ""
+    return "\n".join(lines)
+
+
+def parse(text: str, file: str, max_errors: int = 20) -> tuple[Tree | None, list[Diagnostic]]:
+    """Parse a spec. On a syntax error, blank the broken item and continue, to report several at once."""
+    parser = get_parser()
+    diags: list[Diagnostic] = []
+    current = text
+    for _ in range(max_errors):
+        try:
+            tree = parser.parse(current)
+        except UnexpectedInput as e:
+            diags.append(syntax_diagnostic(e, current, file))
+            line = getattr(e, "line", -1)
+            if not isinstance(line, int) or line < 1:
+                break
+            nxt = _blank_item(current, line)
+            if nxt is None or nxt == current:
+                break
+            current = nxt
+            continue
+        return (tree if not diags else None), diags
+    return None, diags

@@ -1,0 +1,123 @@
+"""SQL inside specs, parsed with sqlglot: syntax errors at .stream positions, dependencies, column lineage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from .diagnostics import Diagnostic, make
+from .ir import Span, SqlText
+
+READ_DIALECT = "postgres"  # specs are written in portable, Postgres-flavoured SQL; backends transpile
+
+
+def sql_span(sql: SqlText, line: int, col: int, length: int = 1) -> Span:
+    """Map a 1-based (line, col) inside `sql.text` to the .stream file."""
+    base = sql.span
+    if line <= 1:
+        column = base.column + max(col - 1 - sql.prefix, 0)
+        return Span(file=base.file, line=base.line, column=column, end_line=base.line, end_column=column + length)
+    return Span(file=base.file, line=base.line + line - 1, column=max(col, 1), end_line=base.line + line - 1,
+                end_column=max(col, 1) + length)
+
+
+def sql_error_diagnostic(e: sqlglot.errors.ParseError, sql: SqlText) -> Diagnostic:
+    info = e.errors[0] if e.errors else {}
+    line, col = info.get("line") or 1, info.get("col") or 1
+    highlight = info.get("highlight") or ""
+    desc = (info.get("description") or str(e)).split("\n")[0]
+    # sqlglot reports the column at the end of the offending token
+    start = max(col - len(highlight) + 1, 1) if highlight else col
+    return make("E105", sql_span(sql, line, start, max(len(highlight), 1)), message=desc)
+
+
+def parse_sql(sql: SqlText) -> tuple[exp.Expression | None, Diagnostic | None]:
+    try:
+        statements = sqlglot.parse(sql.text, read=READ_DIALECT)
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
+        if isinstance(e, sqlglot.errors.TokenError):
+            return None, make("E105", sql.span, message=str(e).split("\n")[0])
+        return None, sql_error_diagnostic(e, sql)
+    statements = [s for s in statements if s is not None]
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        return None, make("E105", sql.span, message="a model's SQL must be exactly one SELECT query")
+    return statements[0], None
+
+
+@dataclass
+class QueryShape:
+    """What a model's query reads and produces."""
+
+    tables: list[str] = field(default_factory=list)  # referenced node names, in order of first use
+    alias_to_table: dict[str, str] = field(default_factory=dict)
+    outputs: list[tuple[str, exp.Expression]] = field(default_factory=list)  # (column name, expression)
+    star_tables: list[str | None] = field(default_factory=list)  # `*` / `t.*` projections
+    # (qualifier, name, node, inside the select list): names in the select list cannot refer to its aliases
+    column_refs: list[tuple[str | None, str, exp.Column, bool]] = field(default_factory=list)
+
+
+def query_shape(tree: exp.Expression) -> QueryShape:
+    shape = QueryShape()
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        name = table.name
+        if name in cte_names or not name:
+            continue
+        if name not in shape.tables:
+            shape.tables.append(name)
+        shape.alias_to_table[table.alias_or_name] = name
+        shape.alias_to_table[name] = name
+    outer = tree
+    if isinstance(outer, exp.SetOperation):
+        outer = outer.left
+        while isinstance(outer, exp.SetOperation):
+            outer = outer.left
+    if isinstance(outer, exp.Select):
+        for proj in outer.expressions:
+            if isinstance(proj, exp.Star):
+                shape.star_tables.append(None)
+            elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
+                shape.star_tables.append(proj.table or None)
+            else:
+                shape.outputs.append((proj.alias_or_name, proj))
+    # column references whose qualifier names a real table (not a CTE / subquery) can be checked
+    subquery_aliases = {s.alias_or_name for s in tree.find_all(exp.Subquery) if s.alias_or_name}
+    in_projection = {id(c) for p in (outer.expressions if isinstance(outer, exp.Select) else [])
+                     for c in p.find_all(exp.Column)}
+    for col in tree.find_all(exp.Column):
+        if isinstance(col.this, exp.Star):
+            continue
+        qualifier = col.table or None
+        if qualifier and (qualifier in cte_names or qualifier in subquery_aliases):
+            continue
+        shape.column_refs.append((qualifier, col.name, col, id(col) in in_projection))
+    return shape
+
+
+def uses_ctes_or_subqueries(tree: exp.Expression) -> bool:
+    return tree.find(exp.CTE) is not None or tree.find(exp.Subquery) is not None
+
+
+def expression_columns(e: exp.Expression) -> list[tuple[str | None, str]]:
+    return [(c.table or None, c.name) for c in e.find_all(exp.Column) if not isinstance(c.this, exp.Star)]
+
+
+def is_aggregate_query(tree: exp.Expression) -> bool:
+    return tree.find(exp.AggFunc) is not None or tree.find(exp.Group) is not None
+
+
+def join_count(tree: exp.Expression) -> int:
+    return len(list(tree.find_all(exp.Join)))
+
+
+def column_position(sql: SqlText, col: exp.Column) -> Span:
+    """Best-effort position of a column reference, from sqlglot's token metadata."""
+    meta = col.this.meta if isinstance(col.this, exp.Expression) else {}
+    line, start = meta.get("line"), meta.get("start")
+    if line and start is not None:
+        text_lines = sql.text.split("\n")
+        offset = sum(len(t) + 1 for t in text_lines[: line - 1])
+        return sql_span(sql, line, start - offset + 1, len(col.name))
+    return sql.span

@@ -1,0 +1,179 @@
+// Batch front end to the real Mermaid renderer, driven by harness.py.
+//
+//   node mermaid_tool.mjs render JOB.json RESULT.json
+//   node mermaid_tool.mjs parse  JOB.json RESULT.json
+//
+// JOB.json:    {"diagrams": [{"name": str, "text": str, "out": "/abs/x.svg"}, ...],
+//               "puppeteerConfig": "/abs/puppeteer-config.json",   (render only)
+//               "engine": "page" | "mmdc",  "mermaidConfig": {...},  "concurrency": 2}
+// RESULT.json: {name: {"ok": true, "svg": path} |
+//                     {"ok": false, "error": str, "line": int|null, "column": int|null}}
+//
+// render: ONE headless Chromium for the whole batch (engines described below); one bad
+// diagram fails only itself.  Diagrams that fail are then re-parsed with mermaid under
+// jsdom (after the browser closed) to recover the parser's structured location
+// (hash.loc), which the browser-side error message lacks.
+// parse: mermaid.parse under jsdom only (no browser): fast syntax check.
+
+import fs from "node:fs/promises";
+
+const [mode, jobPath, resultPath] = process.argv.slice(2);
+if (!["render", "parse"].includes(mode) || !jobPath || !resultPath) {
+  console.error("usage: node mermaid_tool.mjs render|parse JOB.json RESULT.json");
+  process.exit(2);
+}
+const job = JSON.parse(await fs.readFile(jobPath, "utf-8"));
+const diagrams = job.diagrams;
+const mermaidConfig = job.mermaidConfig ?? {};
+
+function firstLine(msg) {
+  return String(msg).split("\n")[0];
+}
+
+// Mermaid's parser errors carry "Parse error on line N:" in the message and, when
+// thrown by a jison parser (flowchart), hash.loc = {first_line, first_column, ...}
+// (first_line 1-based, first_column 0-based).  Langium-based diagrams give
+// "Parsing failed: ... at line:col" style messages instead.
+function locationOf(err) {
+  const loc = err?.hash?.loc;
+  if (loc && Number.isInteger(loc.first_line)) {
+    return { line: loc.first_line, column: loc.first_column + 1 };
+  }
+  const m = /line (\d+)/i.exec(String(err?.message ?? err));
+  return { line: m ? Number(m[1]) : null, column: null };
+}
+
+let jsdomMermaid = null;
+async function mermaidUnderJsdom() {
+  if (jsdomMermaid) return jsdomMermaid;
+  const { JSDOM } = await import("jsdom");
+  const dom = new JSDOM("<!DOCTYPE html><html><body></body></html>", { pretendToBeVisual: true });
+  globalThis.window = dom.window;
+  globalThis.document = dom.window.document;
+  const { default: mermaid } = await import("mermaid");
+  mermaid.initialize({ startOnLoad: false, ...mermaidConfig });
+  jsdomMermaid = mermaid;
+  return mermaid;
+}
+
+async function parseOne(text) {
+  const mermaid = await mermaidUnderJsdom();
+  try {
+    await mermaid.parse(text);
+    return { ok: true };
+  } catch (err) {
+    const { line, column } = locationOf(err);
+    return { ok: false, error: String(err?.message ?? err), line, column };
+  }
+}
+
+const results = {};
+
+// Puppeteer re-throws the page's exception with the page's first stack frame appended:
+// keep Mermaid's own text only.
+function cleanBrowserError(err) {
+  return String(err?.message ?? err)
+    .split("\n")
+    .filter((l) => !/^\s*(at )?\S+ \((https?|file):\/\//.test(l))
+    .join("\n")
+    .trim();
+}
+
+function recordFailure(d, err) {
+  const error = cleanBrowserError(err);
+  const m = /line (\d+)/i.exec(error);
+  results[d.name] = { ok: false, error, line: m ? Number(m[1]) : null, column: null };
+}
+
+// engine "page" (default): ONE page loads mermaid's browser bundle once (the same
+// mermaid package that mermaid-cli uses) and calls mermaid.render() per diagram,
+// exactly like a web page showing many diagrams.  ~40 ms per flowchart.
+async function renderInOnePage(browser) {
+  const page = await browser.newPage();
+  await page.setContent('<!doctype html><html><body style="background:white"><div id="container"></div></body></html>');
+  const bundle = new URL(import.meta.resolve("mermaid")).pathname.replace(/[^/]+$/, "mermaid.min.js");
+  await page.addScriptTag({ path: bundle });
+  await page.evaluate(async (cfg) => {
+    await Promise.all(Array.from(document.fonts, (font) => font.load()));
+    window.mermaid.initialize({ startOnLoad: false, ...cfg });
+  }, mermaidConfig);
+  let i = 0;
+  for (const d of diagrams) {
+    try {
+      const svg = await page.evaluate(
+        async (id, text) => {
+          const container = document.getElementById("container");
+          try {
+            const { svg } = await window.mermaid.render(id, text, container);
+            container.innerHTML = svg;
+            const el = container.getElementsByTagName("svg")[0];
+            el.style.backgroundColor = "white";
+            // foreignObject HTML (e.g. <br>) is not XML: serialize like mermaid-cli does.
+            return new XMLSerializer().serializeToString(el);
+          } finally {
+            container.innerHTML = "";
+          }
+        },
+        `mermaid-${i++}`,
+        d.text,
+      );
+      await fs.writeFile(d.out, svg);
+      results[d.name] = { ok: true, svg: d.out };
+    } catch (err) {
+      recordFailure(d, err);
+    }
+  }
+  await page.close();
+}
+
+// engine "mmdc": mermaid-cli's own renderMermaid() (the exact code path of `mmdc`), a
+// fresh page per diagram that re-imports mermaid + elk + zenuml: ~1.3 s per diagram.
+async function renderWithMermaidCli(browser) {
+  const { renderMermaid } = await import("@mermaid-js/mermaid-cli");
+  const queue = [...diagrams];
+  const worker = async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) {
+      try {
+        const { data } = await renderMermaid(browser, d.text, "svg", { mermaidConfig, backgroundColor: "white" });
+        await fs.writeFile(d.out, data);
+        results[d.name] = { ok: true, svg: d.out };
+      } catch (err) {
+        recordFailure(d, err);
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(job.concurrency ?? 2, diagrams.length));
+  await Promise.all(Array.from({ length: n }, worker));
+}
+
+if (mode === "parse") {
+  for (const d of diagrams) results[d.name] = await parseOne(d.text);
+} else {
+  const { default: puppeteer } = await import("puppeteer");
+  const pptrConfig = JSON.parse(await fs.readFile(job.puppeteerConfig, "utf-8"));
+  const browser = await puppeteer.launch(pptrConfig);
+  try {
+    if ((job.engine ?? "page") === "page") await renderInOnePage(browser);
+    else await renderWithMermaidCli(browser);
+  } finally {
+    await browser.close();
+  }
+  // Enrich failures with the parser's structured location (browser is closed by now).
+  for (const d of diagrams) {
+    const r = results[d.name];
+    if (r.ok) continue;
+    const p = await parseOne(d.text).catch(() => null);
+    if (p && !p.ok) {
+      r.line = p.line ?? r.line;
+      r.column = p.column ?? r.column;
+    }
+  }
+}
+
+await fs.writeFile(resultPath, JSON.stringify(results, null, 1));
+// Summary for humans on stderr (stdout stays free).
+const bad = Object.values(results).filter((r) => !r.ok).length;
+console.error(`mermaid_tool ${mode}: ${diagrams.length - bad} ok, ${bad} failed`);
+for (const [name, r] of Object.entries(results)) {
+  if (!r.ok) console.error(`  ${name}: line ${r.line}: ${firstLine(r.error)}`);
+}
