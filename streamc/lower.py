@@ -25,7 +25,7 @@ TYPE_ALIASES = {
     "iso8601": "timestamp", "time": "time",
     "json": "json", "jsonb": "json", "bytes": "bytes", "binary": "bytes", "enum": "enum",
 }
-TYPES_WITH_PARAMS = {"numeric": (1, 2), "varchar": (1, 1), "char": (1, 1), "timestamp": (0, 1)}
+TYPES_WITH_PARAMS = {"numeric": (0, 2), "varchar": (1, 1), "char": (1, 1), "timestamp": (0, 1)}
 CONSTRAINT_WORDS = {"primary", "not", "unique", "references", "in", "check", "pii", "event_time", "lateness"}
 FORMATS = ("parquet", "json", "csv", "avro", "orc", "jsonl")
 PAGINATIONS = ("cursor", "offset", "page", "link", "none")

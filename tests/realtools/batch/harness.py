@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
@@ -24,11 +25,26 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # tests/realtools, for toolenv
-sys.path.insert(0, str(HERE))
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))  # tests/realtools, for the shared toolenv module
 
 import toolenv  # noqa: E402
-import requirements as reqs  # noqa: E402
+
+
+def _load_sibling(filename: str) -> Any:
+    """Import a file of this folder under a unique module name ("requirements" is too generic)."""
+    name = f"streamc_realtools_batch_{Path(filename).stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HERE / filename)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+reqs = _load_sibling("requirements.py")
 
 STDERR_TAIL = 20_000
 

@@ -162,37 +162,81 @@ def parse_mermaid(texts: dict[str, str] | str, *, mermaid_config: dict | None = 
     return {n: None if r["ok"] else _error(n, r) for n, r in results.items()}
 
 
+def _label_text(el: ET.Element) -> str:
+    """Text of an element; <br> and <tspan> boundaries become spaces; whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(e: ET.Element) -> None:
+        tag = e.tag.rsplit("}", 1)[-1]
+        if tag in ("style", "script"):
+            return
+        if tag in ("br", "tspan", "p", "div"):
+            parts.append(" ")
+        if e.text:
+            parts.append(e.text)
+        for child in e:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return " ".join("".join(parts).split())
+
+
 def svg_text(svg_path: Path) -> str:
     """All text a reader sees in a rendered SVG (labels in <text>/<tspan> and in the HTML
     of <foreignObject>), entity-decoded, whitespace-collapsed, <style> excluded."""
-    root = ET.parse(svg_path).getroot()
-    parts: list[str] = []
-
-    def walk(el: ET.Element) -> None:
-        if el.tag.rsplit("}", 1)[-1] in ("style", "script"):
-            if el.tail:
-                parts.append(el.tail)
-            return
-        if el.text:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if el.tail:
-            parts.append(el.tail)
-
-    walk(root)
-    return " ".join(" ".join(parts).split())
+    return _label_text(ET.parse(svg_path).getroot())
 
 
 def svg_labels(svg_path: Path) -> list[str]:
-    """Text of each label (node, edge, subgraph) in document order, entity-decoded:
-    one entry per <foreignObject> (HTML labels, Mermaid's flowchart default) and per
-    <text> (SVG labels, htmlLabels: false).  Empty labels (edges without text) dropped."""
-    root = ET.parse(svg_path).getroot()
-    labels: list[str] = []
-    for el in root.iter():
+    """Text of each label (node, edge, subgraph) in document order, entity-decoded, with
+    whitespace collapsed and <br> read as a space: one entry per <foreignObject> (HTML
+    labels, Mermaid's flowchart default) and per <text> (htmlLabels: false).  Empty
+    labels (edges without text) are dropped."""
+    labels = []
+    for el in ET.parse(svg_path).getroot().iter():
         if el.tag.rsplit("}", 1)[-1] in ("foreignObject", "text"):
-            text = " ".join("".join(el.itertext()).split())
+            text = _label_text(el)
             if text:
                 labels.append(text)
     return labels
+
+
+# --- Verified escaping rules for flowchart text (see test_mermaid_harness.py) ---------
+
+# Words the flowchart lexer takes as keywords when they stand alone as a node id
+# (they break the parse).  Case-sensitive: "End", "END" are fine ids.
+FLOWCHART_RESERVED_IDS = frozenset({
+    "end", "graph", "flowchart", "subgraph", "style", "linkStyle", "classDef", "class",
+    "click", "call", "href", "interpolate", "default",
+})
+_SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def is_safe_id(ident: str) -> bool:
+    """True for ids made only of ASCII letters, digits and '_', starting with a letter,
+    and not a flowchart keyword.  (Many other characters happen to parse, but '-', '.',
+    ':', '&', ';', '@', '=', '~', '#' ... each has a case where Mermaid fails or
+    silently changes the graph.)  Emit edges with spaces: `a --> b`: "a-->ops" is fine
+    but "a---xray" is read as a cross-ended edge to node "ray"."""
+    return bool(_SAFE_ID.match(ident)) and ident not in FLOWCHART_RESERVED_IDS
+
+
+def escape_label(text: str) -> str:
+    r"""Escape arbitrary text for use INSIDE double quotes in a flowchart label: node
+    `id["..."]` (any bracket shape), edge `-->|"..."|`, subgraph `subgraph id ["..."]`
+    and `id@{ shape: ..., label: "..." }`.  Verified to render every printable ASCII
+    character back verbatim with Mermaid's default htmlLabels: true.
+
+    '#' first (it starts Mermaid's entity codes `#name;` / `#123;`), then '"' (ends the
+    string), '<' '>' (else the HTML sanitizer eats `<tag>` and everything after `a<b`),
+    '&' (else `&lt;` is decoded as HTML), '\' (escape char in `@{ label: "..." }`, which
+    is YAML).  Newlines become <br>.  "direction" + whitespace gets a #32; space: the
+    lexer rule `.*direction\s+(TB|BT|LR|RL|TD)` otherwise swallows the whole line.
+    """
+    s = text.replace("#", "#35;")
+    s = (s.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+         .replace("&", "#amp;").replace("\\", "#92;"))
+    s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    return re.sub(r"direction\s", "direction#32;", s)

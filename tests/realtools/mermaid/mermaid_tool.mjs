@@ -69,12 +69,26 @@ async function parseOne(text) {
 
 const results = {};
 
+// Mermaid does NOT throw for an over-long diagram: it silently renders a diagram that
+// says "Maximum text size in diagram exceeded".  Make that a failure.
+const maxTextSize = mermaidConfig.maxTextSize ?? 50000;
+function tooLong(d) {
+  if (d.text.length <= maxTextSize) return false;
+  results[d.name] = {
+    ok: false,
+    error: `Maximum text size in diagram exceeded: ${d.text.length} characters, mermaid's maxTextSize is ${maxTextSize} (Mermaid would render a placeholder diagram saying so; pass mermaid_config={"maxTextSize": N})`,
+    line: null,
+    column: null,
+  };
+  return true;
+}
+
 // Puppeteer re-throws the page's exception with the page's first stack frame appended:
 // keep Mermaid's own text only.
 function cleanBrowserError(err) {
   return String(err?.message ?? err)
     .split("\n")
-    .filter((l) => !/^\s*(at )?\S+ \((https?|file):\/\//.test(l))
+    .filter((l) => !/^\s*(at )?\S+ \((https?:\/\/|file:\/\/|\/)/.test(l))
     .join("\n")
     .trim();
 }
@@ -99,6 +113,7 @@ async function renderInOnePage(browser) {
   }, mermaidConfig);
   let i = 0;
   for (const d of diagrams) {
+    if (tooLong(d)) continue;
     try {
       const svg = await page.evaluate(
         async (id, text) => {
@@ -133,6 +148,7 @@ async function renderWithMermaidCli(browser) {
   const queue = [...diagrams];
   const worker = async () => {
     for (let d = queue.shift(); d; d = queue.shift()) {
+      if (tooLong(d)) continue;
       try {
         const { data } = await renderMermaid(browser, d.text, "svg", { mermaidConfig, backgroundColor: "white" });
         await fs.writeFile(d.out, data);
@@ -147,7 +163,7 @@ async function renderWithMermaidCli(browser) {
 }
 
 if (mode === "parse") {
-  for (const d of diagrams) results[d.name] = await parseOne(d.text);
+  for (const d of diagrams) if (!tooLong(d)) results[d.name] = await parseOne(d.text);
 } else {
   const { default: puppeteer } = await import("puppeteer");
   const pptrConfig = JSON.parse(await fs.readFile(job.puppeteerConfig, "utf-8"));
@@ -161,7 +177,7 @@ if (mode === "parse") {
   // Enrich failures with the parser's structured location (browser is closed by now).
   for (const d of diagrams) {
     const r = results[d.name];
-    if (r.ok) continue;
+    if (r.ok || d.text.length > maxTextSize) continue;
     const p = await parseOne(d.text).catch(() => null);
     if (p && !p.ok) {
       r.line = p.line ?? r.line;

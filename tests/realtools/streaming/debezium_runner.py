@@ -195,6 +195,29 @@ def validate(req: dict, workdir: Path) -> dict:
     worker = Worker("streamc-validator", Time.SYSTEM, plugins, wc, FileOffsetBackingStore(JsonConverter()), policy)
     herder = StandaloneHerder(worker, "streamc-validation", policy)
 
+    # Config provider references: resolve each like the worker would (the herder transforms the whole
+    # config and fails outright on e.g. a missing ${file:...}); report per key instead.
+    substitutes = req.get("provider_values", {})
+    provider_refs: dict[str, dict] = {}
+    provider_errors: dict[str, str] = {}
+    transformer = worker.configTransformer()
+    for k, v in list(cfg.items()):
+        if not PROVIDER_REF.search(v):
+            continue
+        if v in substitutes:
+            cfg[k] = str(substitutes[v])
+            provider_refs[k] = {"raw": v, "resolved": True, "how": "substituted by the harness"}
+            continue
+        try:
+            r = pymap(transformer.transform(jmap({k: v}))).get(k)
+        except Exception as exc:  # noqa: BLE001 - e.g. FileConfigProvider on a missing file
+            provider_errors[k] = str(exc)
+            provider_refs[k] = {"raw": v, "resolved": False, "how": "provider failed"}
+            del cfg[k]
+            continue
+        ok = r is not None and not PROVIDER_REF.search(r)
+        provider_refs[k] = {"raw": v, "resolved": ok, "how": "worker config provider" if ok else "left as is"}
+
     cb = FutureCallback()
     herder.validateConnectorConfig(jmap(cfg), cb, False)
     infos = cb.get(120, TimeUnit.SECONDS)
@@ -211,17 +234,17 @@ def validate(req: dict, workdir: Path) -> dict:
         if errs:
             errors[name] = errs
     unknown, passthrough = _classify_unknown(cfg, defined)
-
-    provider_refs = {}
-    try:
-        resolved = pymap(worker.configTransformer().transform(jmap(cfg)))
-    except Exception as exc:  # e.g. FileConfigProvider on a missing file
-        resolved = {}
-        errors.setdefault("<config providers>", []).append(str(exc))
-    for k, v in cfg.items():
-        if PROVIDER_REF.search(v):
-            r = resolved.get(k)
-            provider_refs[k] = {"raw": v, "resolved": r is not None and r != v and not PROVIDER_REF.search(r)}
+    connection_errors: dict[str, list[str]] = {}
+    error_count = int(infos.errorCount())
+    if req.get("offline"):
+        for name in list(errors):
+            conn_msgs = [e for e in errors[name] if e.startswith("Error while validating connector config")]
+            if conn_msgs:
+                connection_errors[name] = conn_msgs
+                errors[name] = [e for e in errors[name] if e not in conn_msgs]
+                error_count -= len(conn_msgs)
+                if not errors[name]:
+                    del errors[name]
 
     version = None
     try:
@@ -229,12 +252,14 @@ def validate(req: dict, workdir: Path) -> dict:
     except Exception:
         pass
     return {
-        "ok": int(infos.errorCount()) == 0 and not unknown and "<config providers>" not in errors,
-        "error_count": int(infos.errorCount()),
+        "ok": error_count == 0 and not unknown and not provider_errors,
+        "error_count": error_count,
         "errors": errors,
+        "connection_errors": connection_errors,
         "unknown_keys": unknown,
         "passthrough_keys": passthrough,
         "provider_refs": provider_refs,
+        "provider_errors": provider_errors,
         "defined_keys": len(defined),
         "connector_version": version,
         "connect_version": str(J("org.apache.kafka.common.utils.AppInfoParser").getVersion()),

@@ -76,18 +76,56 @@ def _connector(config: dict) -> dict:
     return {"name": config.get("name"), "config": dict(config)}
 
 
+def _apply_connection(cfg: dict, pg, connection: dict[str, str] | None,
+                      env: dict[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Point cfg's database.* connection keys at `pg` (see run_debezium_full); return (env, resolved_by)."""
+    connection = dict(connection or {})
+    wanted = {"hostname": pg.host, "port": str(pg.port), "user": pg.superuser, "password": pg.password}
+    wanted.update(connection)
+    run_env = dict(env or {})
+    resolved_by = {}
+    for short, value in wanted.items():
+        key = f"database.{short}"
+        m = _ENV_REF.match(cfg.get(key, ""))
+        if m:
+            run_env[m.group(1)] = str(value)
+            resolved_by[key] = f"env:{m.group(1)}"
+        elif short != "dbname" or "dbname" in connection:
+            cfg[key] = str(value)
+            resolved_by[key] = "override"
+    return run_env, resolved_by
+
+
 def validate_debezium(config: dict, *, env: dict[str, str] | None = None,
+                      provider_values: dict[str, str] | None = None, pg=None,
+                      connection: dict[str, str] | None = None,
                       worker: dict[str, str] | None = None, timeout: float = 300) -> dict:
     """Kafka Connect validation of a connector config ({"name", "config"} or a flat dict).
 
     Config provider references (${env:..}, ${file:..}, ${dir:..}) are resolved the way a Connect
-    worker with those providers would; `env` adds variables for ${env:...}.
+    worker with those providers would; `env` adds variables for ${env:...}; provider_values maps a
+    whole reference string (e.g. "${file:/run/secrets/x.properties:password}") to the literal used
+    instead. A reference whose provider fails (missing file) is reported in provider_errors and the
+    key is left out of the validated config.
     Returns {"ok", "error_count", "errors": {key: [messages]}, "unknown_keys": [..],
-    "passthrough_keys": {key: reason}, "provider_refs": {key: {"raw", "resolved"}},
-    "defined_keys", "connector_version", "connect_version"}.
+    "passthrough_keys": {key: reason}, "provider_refs": {key: {"raw", "resolved", "how"}},
+    "provider_errors": {key: message}, "defined_keys", "connector_version", "connect_version"}.
+    ok = no Connect/connector error, no unknown key, no provider error.
+
+    The Postgres connector's validate() also opens a JDBC connection. With pg (a PostgresServer)
+    the connection keys are pointed at it as in run_debezium_full and that check is real; without
+    pg, errors of that check ("Error while validating connector config: ...") go to
+    "connection_errors" and do not count against ok.
     """
-    request = {"mode": "validate", "connector": _connector(config), "worker": worker or {}}
-    return _run_runner(debezium_python(), "debezium_runner.py", request, env=env, timeout=timeout)
+    conn = _connector(config)
+    resolved_by: dict[str, str] = {}
+    if pg is not None:
+        env, resolved_by = _apply_connection(conn["config"], pg, connection, env)
+    request = {"mode": "validate", "connector": conn, "worker": worker or {},
+               "provider_values": provider_values or {}, "offline": pg is None}
+    result = _run_runner(debezium_python(), "debezium_runner.py", request, env=env, timeout=timeout)
+    result["resolved_by"] = resolved_by
+    return result
 
 
 def run_debezium_full(config: dict, pg, until_count: int, timeout: float, *,
@@ -107,20 +145,7 @@ def run_debezium_full(config: dict, pg, until_count: int, timeout: float, *,
     """
     conn = _connector(config)
     cfg = conn["config"]
-    connection = dict(connection or {})
-    wanted = {"hostname": pg.host, "port": str(pg.port), "user": pg.superuser, "password": pg.password}
-    wanted.update(connection)
-    run_env = dict(env or {})
-    resolved_by = {}
-    for short, value in wanted.items():
-        key = f"database.{short}"
-        m = _ENV_REF.match(cfg.get(key, ""))
-        if m:
-            run_env[m.group(1)] = str(value)
-            resolved_by[key] = f"env:{m.group(1)}"
-        elif short != "dbname" or "dbname" in connection:
-            cfg[key] = str(value)
-            resolved_by[key] = "override"
+    run_env, resolved_by = _apply_connection(cfg, pg, connection, env)
     request = {"mode": "run", "connector": conn, "until_count": until_count, "timeout": timeout,
                "engine": engine or {}}
     if sql_after_start:
