@@ -455,10 +455,11 @@ class Engine(str, Enum):
 
 class ModePlan(Frozen):
     mode: Mode
-    engines: dict[str, Engine]  # node id -> engine
+    engines: dict[str, Engine]  # node id -> engine (for a node on both paths: its cold-path engine)
     streaming_nodes: tuple[str, ...] = ()  # node ids on the hot path
-    batch_nodes: tuple[str, ...] = ()  # node ids on the cold path
+    batch_nodes: tuple[str, ...] = ()  # node ids on the cold path (a node may be on both)
     why: Why
+    hot_engines: dict[str, Engine] = {}  # node id -> engine on the hot path, for every node in streaming_nodes
 
 
 class CapturePlan(Frozen):
@@ -486,6 +487,7 @@ class TopicPlan(Frozen):
     cleanup_policy: Literal["delete", "compact"]
     key: tuple[str, ...] = ()
     why: Why
+    owned: bool = True  # False: the topic exists already (a source's topic); streamc reads it, never creates it
 
 
 class ConsumerGroupPlan(Frozen):
@@ -495,15 +497,33 @@ class ConsumerGroupPlan(Frozen):
     why: Why
 
 
+SinkStrategy = Literal["upsert", "merge", "overwrite_partition", "dedup_event_id", "exactly_once", "append_only_log",
+                       "replace"]  # replace: each run rebuilds the whole target (a keyless, unpartitioned table)
+
+
+class SinkInputPlan(Frozen):
+    """How one node a sink receives is written idempotently (a sink may receive several, each its own way)."""
+
+    node: str  # node id: "model:fct_orders", "source:orders", "metric:revenue_per_minute"
+    strategy: SinkStrategy
+    key: tuple[str, ...] = ()
+    partition: Partition | None = None
+    dedup_ttl: Duration | None = None
+    topic: str | None = None  # Kafka sinks: the topic this input is written to
+    why: Why
+
+
 class SinkPlan(Frozen):
     sink: str
-    strategy: Literal["upsert", "merge", "overwrite_partition", "dedup_event_id", "exactly_once", "append_only_log"]
-    key: tuple[str, ...] = ()
+    strategy: SinkStrategy  # the inputs' common strategy (see `inputs` when a sink receives several)
+    key: tuple[str, ...] = ()  # the inputs' common key; () when they differ (see `inputs`)
     partition: Partition | None = None
     dedup_ttl: Duration | None = None
     engine: Engine
     dead_letter_topic: str | None = None
     why: Why
+    inputs: tuple[SinkInputPlan, ...] = ()  # one per received node, in the sink's order
+    topics: tuple[str, ...] = ()  # Kafka sinks: every topic the sink consists of
 
 
 class ReliabilityPlan(Frozen):
@@ -521,14 +541,16 @@ class ReliabilityPlan(Frozen):
     checkpoint_interval: Duration | None
     watch_p99_latency: bool
     why: Why
+    hot_stale_alert_after: Duration | None = None  # hot path (streaming / hybrid): 1.5 x the latency target
 
 
 class WatermarkPlan(Frozen):
     metric: str
     source: str
-    event_time: str
+    event_time: str  # the source's event_time column
     lateness: Duration
     why: Why
+    input_column: str = ""  # the same column as the metric's input (`from`) names it (differs after a rename)
 
 
 class ModelPlan(Frozen):

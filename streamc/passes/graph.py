@@ -1,0 +1,157 @@
+"""Spec facts the passes share: node ids, the lineage graph, upstream sources, rates, sizes and query shape."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import networkx as nx
+
+from ..analysis import lineage_graph, node_id
+from ..ir import Column, ConnectionKind, Model, Sink, Source, Span, Spec
+from ..quantities import format_duration
+from ..sql_analysis import is_aggregate_query, join_count, parse_sql
+
+__all__ = ["node_id", "Lineage", "MIB", "format_duration", "fmt_rate", "fmt_bytes", "ceil"]
+
+MIB = 2**20  # streamc sizes are binary (1KB = 1024 B), so throughput is in MiB/s: 1 MB/s here = 2^20 B/s
+
+
+def ceil(x: float) -> int:
+    """math.ceil that ignores float noise (10 x 0.3 must give 3, not 4)."""
+    return math.ceil(round(x, 9))
+
+
+def fmt_rate(per_second: float) -> str:
+    return f"{per_second:,.2f}".rstrip("0").rstrip(".") + "/s"
+
+
+def fmt_bytes(n: float) -> str:
+    for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= size:
+            return f"{n / size:,.2f}".rstrip("0").rstrip(".") + unit
+    return f"{n:,.0f}B"
+
+
+class Lineage:
+    """The spec's data-flow graph (edges point downstream) with the lookups the passes need."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.g: nx.DiGraph = lineage_graph(spec)
+
+    # ---------------------------------------------------------------- nodes
+    def ids(self) -> list[str]:
+        """Every node id, in spec order: sources, models, metrics, sinks."""
+        s = self.spec
+        return ([node_id("source", x.name) for x in s.sources] + [node_id("model", x.name) for x in s.models]
+                + [node_id("metric", x.name) for x in s.metrics] + [node_id("sink", x.name) for x in s.sinks])
+
+    def id_of(self, name: str) -> str | None:
+        kind = self.spec.kind_of(name)
+        return node_id(kind, name) if kind else None
+
+    def ancestors(self, nid: str) -> set[str]:
+        return nx.ancestors(self.g, nid) if nid in self.g else set()
+
+    def descendants(self, nid: str) -> set[str]:
+        return nx.descendants(self.g, nid) if nid in self.g else set()
+
+    def upstream_sources(self, nid: str) -> list[Source]:
+        """Sources feeding a node (itself when it is one), in spec order."""
+        names = {n.split(":", 1)[1] for n in self.ancestors(nid) | {nid} if n.startswith("source:")}
+        return [s for s in self.spec.sources if s.name in names]
+
+    def sinks_of(self, name: str) -> list[Sink]:
+        """Sinks that receive a node directly."""
+        return [s for s in self.spec.sinks if name in s.inputs]
+
+    def downstream_sinks(self, nid: str) -> list[Sink]:
+        names = {n.split(":", 1)[1] for n in self.descendants(nid) if n.startswith("sink:")}
+        return [s for s in self.spec.sinks if s.name in names]
+
+    def readers(self, name: str) -> list[Model]:
+        """Models that read a node directly."""
+        return [m for m in self.spec.models if name in m.depends_on]
+
+    # ---------------------------------------------------------------- connections
+    def kind(self, connection: str) -> ConnectionKind | None:
+        c = self.spec.connection(connection)
+        return c.kind if c else None
+
+    def is_warehouse(self, connection: str) -> bool:
+        c = self.spec.connection(connection)
+        return bool(c and c.is_warehouse)
+
+    def warehouse_of(self, nid: str) -> tuple[ConnectionKind, str] | None:
+        """The warehouse a model is built in: the one its downstream sinks write to, else the spec's only one."""
+        for s in sorted(self.downstream_sinks(nid), key=lambda s: s.name):
+            c = self.spec.connection(s.connection)
+            if c and c.is_warehouse:
+                return c.kind, c.name
+        houses = [c for c in self.spec.connections if c.is_warehouse]
+        if len(houses) == 1:
+            return houses[0].kind, houses[0].name
+        return None
+
+    # ---------------------------------------------------------------- volumes
+    @staticmethod
+    def peak(source: Source) -> tuple[float | None, str]:
+        """Peak events/s of a source and how it was known."""
+        if source.peak is not None:
+            return source.peak.per_second, f"source {source.name}: peak {source.peak.text}"
+        if source.volume is not None:
+            return source.volume.per_second, (f"source {source.name}: volume {source.volume.text} "
+                                              f"(no peak given: the average stands in for it)")
+        return None, f"source {source.name}: no volume or peak given"
+
+    def input_peak(self, nid: str) -> float | None:
+        """Summed peak events/s of the sources feeding a node; None when none of them states a volume."""
+        rates = [self.peak(s)[0] for s in self.upstream_sources(nid)]
+        known = [r for r in rates if r is not None]
+        return sum(known) if known else None
+
+    # ---------------------------------------------------------------- query shape
+    def model_shape(self, m: Model) -> tuple[int, bool]:
+        """(number of joins, aggregates?) of a model's query."""
+        return _shape(m.sql.text)
+
+    def model_keys(self, m: Model) -> tuple[str, ...]:
+        return m.grain
+
+    # ---------------------------------------------------------------- columns
+    def trace_to_source(self, node: str, column: str, depth: int = 0) -> tuple[Source, Column] | None:
+        """Follow a column back through model lineage to the source column it copies (first input wins)."""
+        if depth > 50:
+            return None
+        src = self.spec.source(node)
+        if src is not None:
+            col = src.column(column)
+            return (src, col) if col is not None else None
+        m = self.spec.model(node)
+        if m is None:
+            return None
+        for c in m.columns:
+            if c.name == column:
+                for ref in c.inputs:
+                    found = self.trace_to_source(ref.node, ref.column, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def output_columns(self, node: str) -> list[str]:
+        src = self.spec.source(node)
+        if src is not None:
+            return [c.name for c in src.columns]
+        m = self.spec.model(node)
+        return [c.name for c in m.columns] if m else []
+
+
+@lru_cache(maxsize=256)
+def _shape(sql: str) -> tuple[int, bool]:
+    from ..ir import SqlText
+
+    tree, err = parse_sql(SqlText(span=Span(file="", line=1, column=1, end_line=1, end_column=1), text=sql))
+    if tree is None:
+        return 0, False
+    return join_count(tree), is_aggregate_query(tree)
