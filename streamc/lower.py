@@ -530,18 +530,19 @@ class Lowerer:
 
     def measures(self, tok: Token) -> tuple[Measure, ...] | None:
         """Measures are aggregate calls with aliases; parsed with sqlglot to find function and column."""
-        import sqlglot
         from sqlglot import exp
 
-        from .sql_analysis import sql_error_diagnostic
+        from .sql_analysis import parse_statements
 
         span = self.sp(tok)
         text = " ".join(str(tok).split())
-        try:
-            parsed = sqlglot.parse_one(f"select {text}")
-        except sqlglot.errors.ParseError as e:
-            self.d.extend([sql_error_diagnostic(e, SqlText(span=span, text=f"select {text}", prefix=7))])
+        statements, err = parse_statements(SqlText(span=span, text=f"select {text}", prefix=len("select ")))
+        if err is not None or len(statements) != 1 or not isinstance(statements[0], exp.Select):
+            self.d.extend([err] if err else [])
+            if err is None:
+                self.d.add("E105", span, message="a measure list is one SELECT list")
             return None
+        parsed = statements[0]
         out = []
         for proj in parsed.expressions:
             alias = proj.alias_or_name

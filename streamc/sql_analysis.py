@@ -33,14 +33,61 @@ def sql_error_diagnostic(e: sqlglot.errors.ParseError, sql: SqlText) -> Diagnost
     return make("E105", sql_span(sql, line, start, max(len(highlight), 1)), message=desc)
 
 
-def parse_sql(sql: SqlText) -> tuple[exp.Expression | None, Diagnostic | None]:
+MAX_SQL_DEPTH = 200  # nesting of parentheses / expression trees; sqlglot parses and prints recursively
+
+
+def paren_depth(text: str) -> int:
+    """Deepest parenthesis nesting outside quoted strings."""
+    depth = deepest = 0
+    quote = None
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    return deepest
+
+
+def tree_depth(tree: exp.Expression) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_SQL_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return deepest
+
+
+def parse_statements(sql: SqlText) -> tuple[list[exp.Expression], Diagnostic | None]:
+    """The one place spec SQL is parsed: syntax errors and pathological nesting become diagnostics."""
+    too_deep = make("E105", sql.span, message=f"the SQL is nested more than {MAX_SQL_DEPTH} levels deep")
+    if paren_depth(sql.text) > MAX_SQL_DEPTH:
+        return [], too_deep
     try:
         statements = sqlglot.parse(sql.text, read=READ_DIALECT)
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as e:
-        if isinstance(e, sqlglot.errors.TokenError):
-            return None, make("E105", sql.span, message=str(e).split("\n")[0])
-        return None, sql_error_diagnostic(e, sql)
+    except sqlglot.errors.ParseError as e:
+        return [], sql_error_diagnostic(e, sql)
+    except sqlglot.errors.TokenError as e:
+        return [], make("E105", sql.span, message=str(e).split("\n")[0])
+    except RecursionError:
+        return [], too_deep
     statements = [s for s in statements if s is not None]
+    if any(tree_depth(s) > MAX_SQL_DEPTH for s in statements):
+        return [], too_deep
+    return statements, None
+
+
+def parse_sql(sql: SqlText) -> tuple[exp.Expression | None, Diagnostic | None]:
+    statements, err = parse_statements(sql)
+    if err is not None:
+        return None, err
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         return None, make("E105", sql.span, message="a model's SQL must be exactly one SELECT query")
     return statements[0], None

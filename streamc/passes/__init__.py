@@ -6,6 +6,10 @@ from typing import Callable
 
 from ..diagnostics import Diagnostics
 from ..ir import Spec
+from .capture import capture_pass
+from .idempotency import idempotency_pass
+from .kafka import kafka_pass
+from .layering import layering_pass
 from .mode import mode_pass
 
 Pass = Callable[[Spec, Diagnostics], Spec]
@@ -14,6 +18,16 @@ Pass = Callable[[Spec, Diagnostics], Spec]
 PASSES: tuple[tuple[str, Pass, str], ...] = (
     ("mode", mode_pass,
      "first: batch / streaming / hybrid and the engine of every node decide what every later pass plans for"),
+    ("capture", capture_pass,
+     "after mode: how each source is read depends on its connection and capture, and replica identity on what the "
+     "hot path computes from it"),
+    ("kafka", kafka_pass,
+     "after capture and mode: topics exist for CDC sources, streamed metrics, Kafka sinks and streaming sinks' "
+     "dead letters"),
+    ("layering", layering_pass,
+     "before idempotency: a warehouse sink's write strategy follows its models' materialization"),
+    ("idempotency", idempotency_pass,
+     "after kafka and layering: sinks are written through the planned topics and materializations"),
 )
 
 

@@ -50,6 +50,7 @@ def _plan(spec: Spec, lin: Lineage, rec: Recorder, m: Model) -> ModelPlan:
     unique_key: tuple[str, ...] = ()
     strategy = None
     overwrite = next((s for s in sinks if s.mode == "overwrite_partition"), None)
+    keyed = next((s for s in sinks if s.mode in ("upsert", "merge")), None)
     partition = m.partition or (overwrite.partition if overwrite else None)
 
     if m.materialized is not None:
@@ -89,6 +90,13 @@ def _plan(spec: Spec, lin: Lineage, rec: Recorder, m: Model) -> ModelPlan:
             unique_key, strategy, extra, f2 = _incremental(m, house, overwrite, partition, sinks)
             facts += f2
             reason = f"loaded by partition overwrite, so each run rebuilds only its partitions: incremental; {extra}"
+        elif keyed is not None and m.grain:
+            mat = "incremental"
+            facts.append(fact(f"grain {', '.join(m.grain)}", m.span))
+            facts.append(fact(f"sink {keyed.name}: mode {keyed.mode}", keyed.span))
+            unique_key, strategy, extra, f2 = _incremental(m, house, None, partition, sinks)
+            facts += f2
+            reason = f"sink {keyed.name} loads it by key (mode {keyed.mode}): incremental on the grain; {extra}"
         elif growing and m.grain:
             mat = "incremental"
             facts.append(fact(f"grain {', '.join(m.grain)}", m.span))
@@ -160,11 +168,11 @@ def _incremental(m: Model, house, overwrite, partition, sinks):
     kind = house[0] if house else None
     if house:
         facts.append(fact(f"built in {house[1]} ({kind.value})", None))
-    if overwrite is not None and partition is not None:
+    if (overwrite is not None or not m.grain) and partition is not None:
         facts.append(fact(f"partition by {partition.granularity or ''}({partition.column})", partition.span))
         if kind == ConnectionKind.bigquery:
             return (), "insert_overwrite", ("insert_overwrite replaces the partitions a run produces (dbt-bigquery's "
-                                            "partition overwrite)"), facts
+                                            "partition overwrite)" + ("" if overwrite else ", as there is no grain")), facts
         return (partition.column,), "delete+insert", (
             f"delete+insert on {partition.column} replaces each partition a run produces "
             f"({kind.value if kind else 'this warehouse'} has no partition overwrite in dbt)"), facts
