@@ -11,6 +11,7 @@ from .idempotency import idempotency_pass
 from .kafka import kafka_pass
 from .layering import layering_pass
 from .mode import mode_pass
+from .reliability import reliability_pass
 
 Pass = Callable[[Spec, Diagnostics], Spec]
 
@@ -28,6 +29,8 @@ PASSES: tuple[tuple[str, Pass, str], ...] = (
      "before idempotency: a warehouse sink's write strategy follows its models' materialization"),
     ("idempotency", idempotency_pass,
      "after kafka and layering: sinks are written through the planned topics and materializations"),
+    ("reliability", reliability_pass,
+     "after the load plans: one active run is needed exactly when captures, models or sinks load in order"),
 )
 
 

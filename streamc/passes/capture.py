@@ -144,12 +144,25 @@ def _needs_full_rows(spec: Spec, lin: Lineage, s: Source) -> tuple[bool, str]:
     if kafka_sinks:
         return True, (f"replica identity FULL: sink {kafka_sinks[0].name} hands the change events to other services, "
                       "which get complete before and after images of updates and deletes")
-    stateful = sorted(d for d in lin.descendants(nid) if d in hot and hot_engines.get(d) == Engine.flink)
+    stateful = sorted(d for d in lin.descendants(nid) if d in hot and hot_engines.get(d) == Engine.flink
+                      and _stateful(spec, lin, d))
     if stateful:
-        return True, (f"replica identity FULL: {', '.join(stateful)} aggregate the stream in Flink, which retracts an "
-                      "updated or deleted row's old values from its result and needs their before-image")
+        return True, (f"replica identity FULL: {', '.join(stateful)} {'keeps' if len(stateful) == 1 else 'keep'} "
+                      "state over the stream in Flink, which retracts an updated or "
+                      "deleted row's old values from its result and needs their before-image")
     scd = [m.name for m in spec.models if m.history is not None and nid in lin.ancestors(node_id("model", m.name))]
     if scd:
         return True, f"replica identity FULL: {', '.join(scd)} keeps history and needs full rows of deletes"
     return False, ("replica identity DEFAULT: consumers need only the new row and the key of deleted rows, which the "
                    "default identity carries")
+
+
+def _stateful(spec: Spec, lin: Lineage, nid: str) -> bool:
+    kind, name = nid.split(":", 1)
+    if kind == "metric":
+        return True
+    m = spec.model(name) if kind == "model" else None
+    if m is None:
+        return False
+    joins, agg = lin.model_shape(m)
+    return bool(joins or agg)

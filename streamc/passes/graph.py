@@ -8,13 +8,28 @@ from functools import lru_cache
 import networkx as nx
 
 from ..analysis import lineage_graph, node_id
-from ..ir import Column, ConnectionKind, Model, Sink, Source, Span, Spec
-from ..quantities import format_duration
+from ..ir import Column, Connection, ConnectionKind, Model, Sink, Source, Span, Spec
 from ..sql_analysis import is_aggregate_query, join_count, parse_sql
 
 __all__ = ["node_id", "Lineage", "MIB", "format_duration", "fmt_rate", "fmt_bytes", "ceil"]
 
 MIB = 2**20  # streamc sizes are binary (1KB = 1024 B), so throughput is in MiB/s: 1 MB/s here = 2^20 B/s
+
+
+def format_duration(seconds: float) -> str:
+    """A duration in the largest unit that counts it whole, else with decimals: 300 -> '5m', 129600 -> '36h',
+    150 -> '2.5m'."""
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    for unit, factor in units:
+        if seconds >= factor and seconds % factor == 0:
+            return f"{int(seconds // factor)}{unit}"
+    for unit, factor in units:
+        v = seconds / factor
+        if v >= 1 and abs(v * 100 - round(v * 100)) < 1e-9:
+            return f"{round(v, 2):g}{unit}"
+    if seconds < 1:
+        return f"{int(round(seconds * 1000))}ms"
+    return f"{seconds:g}s"
 
 
 def ceil(x: float) -> int:
@@ -83,16 +98,14 @@ class Lineage:
         c = self.spec.connection(connection)
         return bool(c and c.is_warehouse)
 
-    def warehouse_of(self, nid: str) -> tuple[ConnectionKind, str] | None:
+    def warehouse_of(self, nid: str) -> Connection | None:
         """The warehouse a model is built in: the one its downstream sinks write to, else the spec's only one."""
         for s in sorted(self.downstream_sinks(nid), key=lambda s: s.name):
             c = self.spec.connection(s.connection)
             if c and c.is_warehouse:
-                return c.kind, c.name
+                return c
         houses = [c for c in self.spec.connections if c.is_warehouse]
-        if len(houses) == 1:
-            return houses[0].kind, houses[0].name
-        return None
+        return houses[0] if len(houses) == 1 else None
 
     # ---------------------------------------------------------------- volumes
     @staticmethod

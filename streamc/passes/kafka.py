@@ -66,6 +66,7 @@ class Draft:
     name_reason: str
     facts: list[Fact] = field(default_factory=list)
     owned: bool = True
+    name_facts: list[Fact] = field(default_factory=list)
     fixed_partitions: tuple[int, str] | None = None  # (count, reason) when throughput does not drive it
 
 
@@ -89,7 +90,7 @@ def kafka_pass(spec: Spec, diags: Diagnostics) -> Spec:
             add(Draft(cdc_topic(spec, s.name), "cdc", node_id("source", s.name), s.primary_key, False, peak, avg,
                       f"`{{domain}}.{{entity}}.{{event}}` with event `changes`: one topic per table carries its "
                       "creates, updates and deletes (event_type in the envelope), so each key's changes stay in "
-                      "order", f))
+                      "order", f, name_facts=_name_facts(spec, s.name, s.span)))
         elif cap is not None and cap.method == "topic":
             peak, avg, f = _source_rate(s)
             add(Draft(s.location.value if s.location else s.name, "events", node_id("source", s.name),
@@ -107,7 +108,8 @@ def kafka_pass(spec: Spec, diags: Diagnostics) -> Spec:
             reason = (f"`{{domain}}.{{metric}}.aggregated`: the metric's results, keyed by {', '.join(key) or 'nothing'}"
                       + ("; a window's result is final once its watermark passes, so the topic is an append log"
                          if m.window else "; an unwindowed aggregate updates its value per key: a compacted changelog"))
-            add(Draft(metric_topic(spec, m.name), "metric", nid, key, m.window is None, peak, avg, reason, f))
+            add(Draft(metric_topic(spec, m.name), "metric", nid, key, m.window is None, peak, avg, reason, f,
+                      name_facts=_name_facts(spec, m.name, m.span)))
     # sink topics for what a Kafka sink receives that has no topic yet
     for k in spec.sinks:
         if lin.kind(k.connection) != ConnectionKind.kafka:
@@ -123,13 +125,15 @@ def kafka_pass(spec: Spec, diags: Diagnostics) -> Spec:
             add(Draft(rows_topic(spec, n), "sink", nid, key, bool(key), peak, avg,
                       f"`{{domain}}.{{entity}}.rows`: the rows of {n} for sink {k.name}"
                       + ("; keyed, so a compacted changelog holds each key's latest row" if key else ""),
-                      f + [fact(f"sink {k.name} to {k.connection} (kafka)", k.span)]))
+                      f + [fact(f"sink {k.name} to {k.connection} (kafka)", k.span)],
+                      name_facts=_name_facts(spec, n, k.span)))
     # a dead-letter topic per streaming sink
     for k in spec.sinks:
         if node_id("sink", k.name) in hot:
             add(Draft(dlq_topic(spec, k.name), "dlq", node_id("sink", k.name), (), False, None, DEFAULT_AVG_SIZE,
                       f"`{{domain}}.{{sink}}.dlq`: records sink {k.name} rejects are parked here with the error, "
                       "never dropped", [fact(f"sink {k.name} is on the streaming path", k.span)],
+                      name_facts=_name_facts(spec, k.name, k.span),
                       fixed_partitions=(MIN_PARTITIONS, "rejected records are a trickle: the floor of 3 applies")))
 
     replication, rep_why = _replication(spec)
@@ -138,6 +142,12 @@ def kafka_pass(spec: Spec, diags: Diagnostics) -> Spec:
     topics = [_topic(spec, rec, d, replication, rep_why) for d in sorted(drafts.values(), key=lambda d: d.name)]
     groups = _groups(spec, lin, rec, topics)
     return rec.finish(spec, topics=tuple(topics), consumer_groups=tuple(groups))
+
+
+def _name_facts(spec: Spec, entity: str, span) -> list[Fact]:
+    p = spec.pipeline
+    base = fact(f"domain {p.domain}", p.span) if p.domain else fact(f"no domain: pipeline name {p.name}", p.span)
+    return [base, fact(f"entity {entity}", span)]
 
 
 def _source_rate(s: Source) -> tuple[float | None, float, list[Fact]]:
@@ -200,13 +210,13 @@ def _retention(spec: Spec, d: Draft) -> tuple[Duration | None, str, list[Fact]]:
             fact(f"replay {replay.text}", spec.pipeline.span)]
     note = f" (replay {replay.text} fits in it)" if replay is not None else ""
     return Duration(seconds=DEFAULT_RETENTION_S, text="7d"), f"7 days, the default{note}", (
-        [fact(f"replay {replay.text}", spec.pipeline.span)] if replay else [fact("retention 7d (default)", None)])
+        [fact(f"replay {replay.text}", spec.pipeline.span)] if replay else [fact("no replay requirement given", None)])
 
 
 def _topic(spec: Spec, rec: Recorder, d: Draft, replication: dict[str, int], rep_why) -> TopicPlan:
     subject = f"topic:{d.name}"
     rec.decide(subject, "name", f"{d.name} ({d.purpose}{', exists already' if not d.owned else ''})",
-               why("topic_name", d.name_reason, *d.facts[-1:]))
+               why("topic_name", d.name_reason, *(d.name_facts or d.facts[-1:])))
     if d.fixed_partitions is not None:
         partitions, p_reason = d.fixed_partitions
         p_facts = d.facts

@@ -165,9 +165,9 @@ def _daily_rows(lin: Lineage, nid: str):
 def _incremental(m: Model, house, overwrite, partition, sinks):
     """(unique_key, incremental_strategy, explanation, facts) for an incremental model in its warehouse."""
     facts = []
-    kind = house[0] if house else None
+    kind = house.kind if house else None
     if house:
-        facts.append(fact(f"built in {house[1]} ({kind.value})", None))
+        facts.append(fact(f"built in {house.name} ({kind.value})", house.span))
     if (overwrite is not None or not m.grain) and partition is not None:
         facts.append(fact(f"partition by {partition.granularity or ''}({partition.column})", partition.span))
         if kind == ConnectionKind.bigquery:

@@ -22,6 +22,7 @@ RULES = {
     "stale": "domain-rules §4 stale alert",
     "resources": "domain-rules §4 resource alerts",
     "retries": "domain-rules §4 orchestrated tasks",
+    "checkpoint": "domain-rules §4 reliability (streamc rule: checkpoint = min(latency / 2, 1 min))",
     "gates": "domain-rules §5 quality gates",
     "gate_priority": "domain-rules §5 priority",
     "cdc": "domain-rules §6 CDC",
