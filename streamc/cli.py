@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="compile specs and write the generated files")
     specs(b)
-    b.add_argument("-o", "--output", type=Path, default=Path("build"), help="output directory (default: build)")
+    b.add_argument("-o", "--output", type=Path, default=Path("out"), help="output directory (default: out)")
     b.add_argument("--target", action="append", default=[], help="backend name(s), comma-separated; default all")
     b.add_argument("--opt", action="append", default=[], metavar="BACKEND.OPTION=VALUE", help="backend option")
     b.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files on disk differ")

@@ -8,7 +8,7 @@ from .graph import Lineage, node_id
 from .record import Recorder, fact, why
 
 HOW = {
-    PiiStrategy.hash: "hashed (a salted SHA-256 of the value, so joins on it still match)",
+    PiiStrategy.hash: "hashed (one-way, so joins on it still match)",
     PiiStrategy.mask: "masked (all but the last characters replaced)",
     PiiStrategy.encrypt: "encrypted with a key from the secret store",
     PiiStrategy.keep: "kept as it is",
