@@ -34,7 +34,7 @@ def test_every_node_carries_a_span_from_the_parser():
 
     walk(s)
     fct = s.model("fct_orders")
-    assert (fct.span.line, fct.span.column) == (62, 7)
+    assert (fct.span.line, fct.span.column) == (63, 7)  # `model fct_orders {`: the name
 
 
 def test_dependencies_and_column_lineage_come_from_the_sql():
