@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .backend_api import Registry, UsageError, parse_options, split_opts
-from .diagnostics import Diagnostic, render_json, render_text
+from .diagnostics import Diagnostic
 
 
 class Profile:
@@ -100,8 +100,10 @@ def run_build(args) -> int:
                 raise UsageError(f"two specs generate '{k}': give their pipelines different names")
         all_files.update(files)
 
-    stream = sys.stdout if args.format == "json" else sys.stderr
-    stream.write(render_json(all_diags) if args.format == "json" else render_text(all_diags, sources))
+    from .cli import MACHINE_FORMATS, render_diagnostics
+
+    stream = sys.stdout if args.format in MACHINE_FORMATS else sys.stderr
+    stream.write(render_diagnostics(all_diags, sources, args.format))
     if failed:
         print("streamc: build failed; nothing was written", file=sys.stderr)
         prof.print()

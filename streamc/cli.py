@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def specs(sp, many=True):
         sp.add_argument("specs", nargs="+" if many else None, type=Path, metavar="SPEC", help=".stream file(s)")
-        sp.add_argument("--format", choices=("text", "json"), default="text", help="diagnostics format")
+        sp.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
+                        help="diagnostics format: text, json, sarif (code review tools), github (annotations)")
         sp.add_argument("--env", default=None, help="environment whose overrides apply (e.g. dev, prod)")
 
     b = sub.add_parser("build", help="compile specs and write the generated files")
@@ -56,14 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def report(result, fmt: str, stream=None) -> None:
-    from .diagnostics import render_json, render_text
+MACHINE_FORMATS = ("json", "sarif", "github")
 
-    stream = stream or sys.stderr
-    if fmt == "json":
-        stream.write(render_json(result.diagnostics))
-    elif result.diagnostics:
-        stream.write(render_text(result.diagnostics, result.sources))
+
+def render_diagnostics(diags, sources: dict[str, str], fmt: str) -> str:
+    from .diagnostics import render_github, render_json, render_sarif, render_text
+
+    renderers = {"json": render_json, "sarif": render_sarif, "github": render_github}
+    return renderers[fmt](diags) if fmt in renderers else render_text(diags, sources)
+
+
+def report(result, fmt: str, stream=None) -> None:
+    stream = stream or (sys.stdout if fmt in MACHINE_FORMATS else sys.stderr)
+    stream.write(render_diagnostics(result.diagnostics, result.sources, fmt))
 
 
 def compile_or_exit(args) -> tuple[object, int]:
@@ -74,7 +80,7 @@ def compile_or_exit(args) -> tuple[object, int]:
         print(f"streamc: error: no such spec file: {', '.join(map(str, missing))}", file=sys.stderr)
         return None, EXIT_USAGE
     result = compile_files(list(args.specs), env=args.env)
-    report(result, args.format, sys.stdout if args.format == "json" else sys.stderr)
+    report(result, args.format)
     return result, (EXIT_OK if result.ok else EXIT_SPEC)
 
 

@@ -217,3 +217,50 @@ def to_json_obj(diags: list[Diagnostic]) -> list[dict]:
 
 def render_json(diags: list[Diagnostic]) -> str:
     return json.dumps({"diagnostics": to_json_obj(diags)}, indent=2, sort_keys=True) + "\n"
+
+
+def render_github(diags: list[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: diagnostics show inline on the pull request."""
+
+    def esc(text: str, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    out = []
+    for d in diags:
+        level = "error" if d.severity == "error" else "warning"
+        where = ""
+        if d.span:
+            where = (f" file={esc(d.span.file, True)},line={d.span.line},col={d.span.column},"
+                     f"endLine={d.span.end_line},endColumn={d.span.end_column},")
+            where += f"title={esc(f'{d.code} {d.slug}', True)}"
+        else:
+            where = f" title={esc(f'{d.code} {d.slug}', True)}"
+        out.append(f"::{level}{where}::{esc(d.message + ' (hint: ' + d.hint + ')')}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def render_sarif(diags: list[Diagnostic]) -> str:
+    """SARIF 2.1.0, the format code-review tools read for inline annotations."""
+    from . import __version__
+
+    used = sorted({d.code for d in diags})
+    rules = [{"id": c, "name": REGISTRY[c].slug, "shortDescription": {"text": REGISTRY[c].slug.replace("-", " ")},
+              "defaultConfiguration": {"level": "error" if REGISTRY[c].severity == "error" else "warning"}}
+             for c in used]
+    results = []
+    for d in diags:
+        r: dict = {"ruleId": d.code, "ruleIndex": used.index(d.code),
+                   "level": "error" if d.severity == "error" else "warning",
+                   "message": {"text": f"{d.message}\nhint: {d.hint}"}}
+        if d.span:
+            r["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": d.span.file.replace("\\", "/")},
+                "region": {"startLine": d.span.line, "startColumn": d.span.column,
+                           "endLine": d.span.end_line, "endColumn": d.span.end_column}}}]
+        results.append(r)
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "streamc", "version": __version__,
+                                         "informationUri": "https://streamc.dev", "rules": rules}},
+                     "results": results}]}
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"

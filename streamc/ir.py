@@ -475,6 +475,9 @@ class CapturePlan(Frozen):
     captured_columns: tuple[str, ...] = ()
     excluded_columns: tuple[str, ...] = ()  # pii(drop): never captured
     why: Why
+    # how the raw copy reaches the warehouse for the batch path: "from_topic" (a Kafka -> warehouse sink connector
+    # loads the change topic, unwrapped to rows), "extract" (the orchestrator extracts and loads), None (no warehouse)
+    raw_load: Literal["from_topic", "extract"] | None = None
 
 
 class TopicPlan(Frozen):

@@ -123,15 +123,39 @@ def _plan(spec: Spec, lin: Lineage, rec: Recorder, s: Source, cdc_connections: l
                   "no capture given: every run reads the whole source (write `capture incremental(col)` or "
                   "`capture cdc` for less load)")
         if not s.capture:
-            facts.append(fact("capture full (default)", None))
+            facts.append(fact("capture full", None))
     if dropped:
         reason += f"; {', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} pii(drop): never captured"
         facts += [fact(f"{s.name}.{c}: pii(drop)", s.column(c).pii.span) for c in dropped]
     w = why("cdc", reason, *facts)
     choice = method + (f" (slot {fields['slot_name']})" if fields.get("slot_name") else "")
     rec.decide(nid, "capture", choice, w)
+    fields["raw_load"] = _raw_load(spec, lin, rec, s, method)
     return CapturePlan(source=s.name, method=method, captured_columns=captured, excluded_columns=dropped, why=w,
                        **fields)
+
+
+def _raw_load(spec: Spec, lin: Lineage, rec: Recorder, s: Source, method: str) -> str | None:
+    """How the raw copy of a source reaches the warehouse when the batch path reads it (raw data is always kept)."""
+    nid = node_id("source", s.name)
+    plan = spec.plan.mode
+    if plan is None or nid not in plan.batch_nodes:
+        return None
+    house = lin.warehouse_of(nid)
+    if house is None:
+        return None
+    f = [fact(f"source {s.name} feeds the batch path", s.span), fact(f"warehouse {house.name} ({house.kind.value})",
+                                                                     house.span)]
+    if method in ("log_cdc", "topic"):
+        how = "from_topic"
+        reason = (f"the batch path reads {s.name} from the warehouse: a Kafka -> {house.kind.value} sink connector "
+                  "loads its topic into the raw schema, unwrapping the change envelope to rows (keeping the operation "
+                  "and source position), so the raw history is kept and the source is read once")
+    else:
+        how = "extract"
+        reason = f"the orchestrator extracts {s.name} and loads it as it is into the raw schema of {house.name}"
+    rec.decide(nid, "raw load", how, why("raw_kept", reason, *f))
+    return how
 
 
 def _needs_full_rows(spec: Spec, lin: Lineage, s: Source) -> tuple[bool, str]:

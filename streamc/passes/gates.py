@@ -33,6 +33,11 @@ def gates_pass(spec: Spec, diags: Diagnostics) -> Spec:
     have = {_sig(c) for c in written}
 
     def add(c: Check, origin: str, note: str) -> None:
+        if c.kind == CheckKind.not_null:  # covered when not_null checks on the target already name every column
+            named = {col for g, _, _ in gates if g.kind == CheckKind.not_null and g.target == c.target
+                     for col in g.columns}
+            if set(c.columns) <= named:
+                return
         if _sig(c) not in have:
             have.add(_sig(c))
             gates.append((c, origin, note))

@@ -29,6 +29,7 @@ RULES = {
     "layers": "domain-rules §7 layers and names",
     "growing": "domain-rules §7 large or growing tables",
     "scd2": "domain-rules §7 slowly changing dimensions",
+    "raw_kept": "domain-rules §7 raw source data is always kept",
     "backfill": "domain-rules §8 backfill and replay",
     "pii": "domain-rules §9 PII handling",
     "no_hardcoding": "domain-rules §9 no hard-coded environment values",

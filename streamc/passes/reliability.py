@@ -95,7 +95,7 @@ def reliability_pass(spec: Spec, diags: Diagnostics) -> Spec:
     # retries
     rec.decide(subject, "retries", f"{RETRIES} retries, {RETRY_DELAY.text} apart, exponential backoff",
                why("retries", "orchestrated tasks retry 3 times with a 5 minute delay that doubles each time "
-                   "(the defaults)", fact("retries 3, retry delay 5m (defaults)", None)))
+                   "(the defaults)", fact("retries 3, retry delay 5m, exponential backoff", None)))
 
     # one active run for ordered loads
     ordered = [f"source {c.source} ({c.method})" for c in spec.plan.captures if c.method in ORDERED_METHODS]
@@ -143,7 +143,7 @@ def reliability_pass(spec: Spec, diags: Diagnostics) -> Spec:
                        "1.5 x that", fact(f"latency < {p.latency.text}", p.latency_span)))
 
     rec.decide(subject, "resource alerts", f"warning {RESOURCE_WARNING_PCT}%, critical {RESOURCE_CRITICAL_PCT}%",
-               why("resources", "warning at 80% of capacity, critical at 95%", fact("80% / 95% (defaults)", None)))
+               why("resources", "warning at 80% of capacity, critical at 95%", fact("resource alerts at 80% / 95%", None)))
 
     # checkpoints for streaming jobs
     checkpoint = None

@@ -141,3 +141,26 @@ def test_interrupted_write_leaves_previous_output_intact(tmp_path, monkeypatch):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "out"]
     assert leftovers == []
     shutil.rmtree(out)
+
+
+def test_sarif_output_locates_every_diagnostic(streamc):
+    proc = streamc("check", "--format", "sarif", str(BROKEN))
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert len(run["results"]) >= 4
+    for r in run["results"]:
+        assert rule_ids[r["ruleIndex"]] == r["ruleId"]
+        region = r["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+
+
+def test_github_annotations_one_line_per_diagnostic(streamc):
+    proc = streamc("check", "--format", "github", str(BROKEN))
+    assert proc.returncode == 1
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) >= 4
+    assert all(ln.startswith("::error file=") or ln.startswith("::warning file=") for ln in lines)
+    assert any(",line=24,col=26," in ln and "ammount" in ln for ln in lines)
