@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -31,6 +32,15 @@ def ensure_env(name: str, requirements: list[str], python: str = "3.11") -> Path
     marker = root / ".complete"
     if marker.exists():
         return py
+    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(CACHE_ROOT / f".{name}-{digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent test processes build each env once
+        if marker.exists():
+            return py
+        return _create(root, py, marker, requirements, python)
+
+
+def _create(root: Path, py: Path, marker: Path, requirements: list[str], python: str) -> Path:
     if root.exists():
         shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)

@@ -57,29 +57,28 @@ def error_info(exc: BaseException) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def json_stdout() -> Iterator[Callable[[Any], None]]:
-    """Redirect fd 1 to fd 2; yield an `emit(doc)` that writes JSON to the original stdout."""
+    """Point fd 1 at stderr for good; yield `emit(doc)`; write the last doc to the original stdout.
+
+    fd 1 is never restored, so whatever a tool prints later (atexit hooks, threads) cannot
+    corrupt the document: the harness reads exactly one JSON line from stdout.
+    """
     sys.stdout.flush()
     saved = os.dup(1)
     os.dup2(2, 1)
     emitted: list[Any] = []
-
-    def emit(doc: Any) -> None:
-        emitted.append(doc)
-
     try:
-        yield emit
+        yield emitted.append
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except Exception:
-            pass
-        os.dup2(saved, 1)
-        os.close(saved)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
         if emitted:
-            out = json.dumps(jsonable(emitted[-1]), sort_keys=True)
-            sys.stdout.write(out + "\n")
-            sys.stdout.flush()
+            data = (json.dumps(jsonable(emitted[-1]), sort_keys=True) + "\n").encode()
+            while data:
+                data = data[os.write(saved, data) :]
+        os.close(saved)
 
 
 def run_main(main: Callable[[list[str]], Any]) -> None:

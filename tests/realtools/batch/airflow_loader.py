@@ -15,8 +15,9 @@ Output:
              "start_date", "end_date", "dagrun_timeout" (s), "description", "owner_links",
              "default_args" (jsonable), "params" (jsonable), "serialization_error" (str|None),
              "tasks": {task_id: task_info}}
-  task_info: {"task_id", "operator" (class name), "operator_module", "task_type", "retries",
-              "retry_delay" (s), "retry_exponential_backoff", "max_retry_delay" (s|None),
+  task_info: {"task_id", "operator" (class name), "operator_module", "operator_name", "task_type", "retries",
+              "retry_delay" (s), "retry_exponential_backoff" (float multiplier as the scheduler
+              sees it: legacy True -> 2.0), "max_retry_delay" (s|None),
               "upstream" (sorted ids), "downstream" (sorted ids), "pool", "pool_slots", "queue",
               "trigger_rule", "execution_timeout" (s|None), "owner", "task_group",
               "is_sensor", "template_fields": {name: jsonable value},
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 import sys
 import time
 from pathlib import Path
@@ -62,15 +62,24 @@ def _rel(path: str, root: Path) -> str:
         return path
 
 
+def _backoff(value: Any) -> Any:
+    """The multiplier the scheduler uses: Airflow 3.3 takes a float; a legacy bool is mapped on
+    deserialization (True -> 2.0, False -> 0). Raw True would read as 1.0 = no backoff."""
+    if isinstance(value, bool):
+        return 2.0 if value else 0.0
+    return float(value) if isinstance(value, (int, float)) else jsonable(value)
+
+
 def _task_info(task: Any, sensor_cls: type | None) -> dict[str, Any]:
     info: dict[str, Any] = {
         "task_id": task.task_id,
         "operator": type(task).__name__,
         "operator_module": type(task).__module__,
+        "operator_name": getattr(task, "operator_name", None),  # "@task" for TaskFlow tasks
         "task_type": getattr(task, "task_type", type(task).__name__),
         "retries": getattr(task, "retries", None),
         "retry_delay": _seconds(getattr(task, "retry_delay", None)),
-        "retry_exponential_backoff": jsonable(getattr(task, "retry_exponential_backoff", None)),
+        "retry_exponential_backoff": _backoff(getattr(task, "retry_exponential_backoff", None)),
         "max_retry_delay": _seconds(getattr(task, "max_retry_delay", None)),
         "upstream": sorted(task.upstream_task_ids),
         "downstream": sorted(task.downstream_task_ids),
@@ -95,6 +104,18 @@ def _task_info(task: Any, sensor_cls: type | None) -> dict[str, Any]:
             exponential_backoff=getattr(task, "exponential_backoff", None),
         )
     return info
+
+
+def _params(dag: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    params = getattr(dag, "params", None) or {}
+    for key in list(params.keys()):
+        try:
+            param = params.get_param(key) if hasattr(params, "get_param") else params[key]
+            out[key] = jsonable(getattr(param, "value", param))
+        except Exception as exc:  # noqa: BLE001 - e.g. a Param without default
+            out[key] = f"<{type(exc).__name__}: {exc}>"
+    return out
 
 
 def _serialize(dag: Any) -> tuple[str | None, Any]:
@@ -122,6 +143,9 @@ def main(argv: list[str]) -> dict[str, Any]:
         raise FileNotFoundError(f"DAG folder {dag_dir} does not exist")
 
     start = time.monotonic()
+    # Airflow's DAG processor puts the DAG bundle root (the dags folder) on sys.path, so DAG
+    # files may import helper modules that sit next to them; do the same.
+    sys.path.insert(0, str(dag_dir))
     import airflow
 
     try:
@@ -163,8 +187,7 @@ def main(argv: list[str]) -> dict[str, Any]:
             "description": getattr(dag, "description", None),
             "owner_links": jsonable(getattr(dag, "owner_links", None)),
             "default_args": jsonable(dict(getattr(dag, "default_args", None) or {})),
-            "params": jsonable({k: getattr(v, "value", v) for k, v in dict(dag.params or {}).items()})
-            if hasattr(dag, "params") else {},
+            "params": _params(dag),
             "serialization_error": ser_error,
             "tasks": {t.task_id: _task_info(t, sensor_cls) for t in sorted(dag.tasks, key=lambda t: t.task_id)},
         }

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import sys
 import time
 from pathlib import Path
@@ -146,8 +145,14 @@ def describe(defs: Any) -> dict[str, Any]:
         }
     jobs = sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__"))
     resources = {k: type(v).__name__ for k, v in sorted((defs.resources or {}).items())}
-    return {"assets": assets, "asset_checks": checks, "jobs": jobs, "schedules": schedules,
-            "sensors": sensors, "resources": resources}
+    return {
+        "assets": assets,
+        "asset_checks": checks,
+        "jobs": jobs,
+        "schedules": schedules,
+        "sensors": sensors,
+        "resources": resources,
+    }
 
 
 def _failure(event: Any) -> dict[str, Any]:
@@ -173,17 +178,31 @@ def materialize_all(defs: Any, partition: str | None) -> dict[str, Any]:
     runnable = [n for n in graph.asset_nodes if n.is_materializable]
     skipped = [] if partition else sorted(_key(n.key) for n in runnable if n.partitions_def is not None)
     selected = sorted(_key(n.key) for n in runnable if partition or n.partitions_def is None)
-    out: dict[str, Any] = {"success": False, "partition": partition, "run_id": None, "selected": selected,
-                           "skipped_partitioned": skipped, "materialized": {}, "checks": {},
-                           "step_failures": {}, "skipped_steps": [], "error": None}
+    out: dict[str, Any] = {
+        "success": False,
+        "partition": partition,
+        "run_id": None,
+        "selected": selected,
+        "skipped_partitioned": skipped,
+        "materialized": {},
+        "checks": {},
+        "step_failures": {},
+        "skipped_steps": [],
+        "not_materialized": [],
+        "checks_not_evaluated": [],
+        "error": None,
+    }
     if not selected:
         out["success"] = True
         return out
     selection = dg.AssetSelection.assets(*[dg.AssetKey.from_user_string(k) for k in selected])
     # The raw (unbound) definitions, with the Definitions' resources passed in: the resolved
     # graph's assets_defs already have those resources bound and would conflict with them.
-    raw = [a for a in [*(defs.assets or []), *(defs.asset_checks or [])]
-           if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))]
+    raw = [
+        a
+        for a in [*(defs.assets or []), *(defs.asset_checks or [])]
+        if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset))
+    ]
     try:
         result = dg.materialize(
             raw,
@@ -236,9 +255,15 @@ def main(argv: list[str]) -> dict[str, Any]:
     import dagster as dg
 
     path = Path(args.module_path).resolve()
-    doc: dict[str, Any] = {"dagster_version": dg.__version__, "module_path": str(path), "attr": None,
-                           "load_error": None, "valid": False, "validation_error": None,
-                           "materialization": None}
+    doc: dict[str, Any] = {
+        "dagster_version": dg.__version__,
+        "module_path": str(path),
+        "attr": None,
+        "load_error": None,
+        "valid": False,
+        "validation_error": None,
+        "materialization": None,
+    }
     try:
         module = _load_module(path)
         doc["attr"], defs = _find_defs(module, args.attr)

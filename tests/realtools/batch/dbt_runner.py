@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _runner_common import error_info, jsonable, run_main  # noqa: E402
+from _runner_common import jsonable, run_main  # noqa: E402
 
 
 def _load_json(path: Path) -> dict[str, Any] | None:
@@ -53,10 +53,14 @@ def build(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
 
     cli = [
         args.command,
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(Path(args.profiles_dir).resolve()),
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(Path(args.profiles_dir).resolve()),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
         "--no-use-colors",
         "--partial-parse" if args.partial_parse else "--no-partial-parse",
     ]
@@ -125,15 +129,13 @@ def tables(args: argparse.Namespace) -> dict[str, Any]:
         raise FileNotFoundError(f"no DuckDB file at {db}")
     con = duckdb.connect(str(db), read_only=True)
     try:
-        listing = con.execute(
-            """
+        listing = con.execute("""
             select table_schema, table_name, table_type
             from information_schema.tables
             where table_catalog = current_database()
               and table_schema not in ('information_schema', 'pg_catalog')
             order by 1, 2
-            """
-        ).fetchall()
+            """).fetchall()
         out: dict[str, Any] = {"tables": {}, "columns": {}, "types": {}}
         for schema, name, ttype in listing:
             key = f"{schema}.{name}"
@@ -152,7 +154,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     extra: list[str] = []
     if "--" in argv:
         i = argv.index("--")
-        argv, extra = argv[:i], argv[i + 1:]
+        argv, extra = argv[:i], argv[i + 1 :]
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="mode", required=True)
     b = sub.add_parser("build")

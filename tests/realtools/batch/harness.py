@@ -52,8 +52,16 @@ STDERR_TAIL = 20_000
 class ToolError(RuntimeError):
     """The harness could not get an answer from a tool; `stderr` holds the tool's own output."""
 
-    def __init__(self, message: str, *, command: list[str] | None = None, returncode: int | None = None,
-                 stdout: str = "", stderr: str = "", detail: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: list[str] | None = None,
+        returncode: int | None = None,
+        stdout: str = "",
+        stderr: str = "",
+        detail: Any = None,
+    ) -> None:
         self.command = command or []
         self.returncode = returncode
         self.stdout = stdout
@@ -89,8 +97,12 @@ def tool_python(env_name: str) -> Path:
         try:
             return toolenv.ensure_env(env_name, requirements, python=reqs.PYTHON)
         except subprocess.CalledProcessError as exc:
-            raise ToolError(f"could not create tool env {env_name}", command=list(map(str, exc.cmd)),
-                            returncode=exc.returncode, stderr=str(exc.stderr or "")) from exc
+            raise ToolError(
+                f"could not create tool env {env_name}",
+                command=list(map(str, exc.cmd)),
+                returncode=exc.returncode,
+                stderr=str(exc.stderr or ""),
+            ) from exc
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -104,8 +116,15 @@ def _scratch(prefix: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _run(env_name: str, script: str, args: list[str], *, cwd: Path | None = None,
-         env: Mapping[str, str] | None = None, timeout: float = 900) -> dict[str, Any]:
+def _run(
+    env_name: str,
+    script: str,
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+) -> dict[str, Any]:
     py = tool_python(env_name)
     command = [str(py), str(HERE / script), *args]
     try:
@@ -118,29 +137,51 @@ def _run(env_name: str, script: str, args: list[str], *, cwd: Path | None = None
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
-        raise ToolError(f"{script} printed no JSON document", command=command, returncode=proc.returncode,
-                        stdout=proc.stdout, stderr=proc.stderr)
+        raise ToolError(
+            f"{script} printed no JSON document",
+            command=command,
+            returncode=proc.returncode,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+        )
     if "harness_error" in doc or proc.returncode != 0:
         err = doc.get("harness_error") or {}
-        raise ToolError(f"{script} failed: {err.get('type')}: {err.get('message')}", command=command,
-                        returncode=proc.returncode, stderr=proc.stderr, detail=err.get("traceback"))
+        raise ToolError(
+            f"{script} failed: {err.get('type')}: {err.get('message')}",
+            command=command,
+            returncode=proc.returncode,
+            stderr=proc.stderr,
+            detail=err.get("traceback"),
+        )
     doc["stderr"] = proc.stderr[-STDERR_TAIL:]
     return doc
 
 
 # --------------------------------------------------------------------------- dbt
 
+# Offline and quiet: no anonymous usage tracking, no "newer dbt available" check.
+DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", "DBT_VERSION_CHECK": "False"}
 
-def dbt_build(project_dir: str | os.PathLike[str], profiles_dir: str | os.PathLike[str],
-              target: str | None = None, vars: Mapping[str, Any] | None = None, *,
-              command: str = "build", extra_args: list[str] | tuple[str, ...] = (),
-              target_path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
-              timeout: float = 900) -> dict[str, Any]:
+
+def dbt_build(
+    project_dir: str | os.PathLike[str],
+    profiles_dir: str | os.PathLike[str],
+    target: str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    *,
+    command: str = "build",
+    extra_args: list[str] | tuple[str, ...] = (),
+    target_path: str | os.PathLike[str] | None = None,
+    partial_parse: bool = False,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+) -> dict[str, Any]:
     """Run `dbt build` (or `command`) on a project with dbt-core + dbt-duckdb.
 
     dbt runs with cwd=project_dir (relative DuckDB paths / external locations resolve there);
     artefacts go to target_path (default project_dir/target). `env` is added to the process env
-    (e.g. values for env_var() in profiles).
+    (e.g. values for env_var() in profiles). Partial parsing is off by default (every call
+    parses the project from scratch, so in-place rewrites of generated files are always seen).
 
     Returns {"success", "exception", "dbt_version", "elapsed", "summary": {status: n},
              "results": [{"unique_id", "resource_type", "name", "status", "failures", "message",
@@ -149,19 +190,26 @@ def dbt_build(project_dir: str | os.PathLike[str], profiles_dir: str | os.PathLi
              "command", "run_results_path", "stderr" (dbt's log, tail)}.
     """
     project_dir = Path(project_dir).resolve()
-    args = ["build", "--project-dir", str(project_dir), "--profiles-dir", str(Path(profiles_dir).resolve()),
-            "--command", command]
+    args = [
+        "build",
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(Path(profiles_dir).resolve()),
+        "--command",
+        command,
+    ]
     if target:
         args += ["--target", target]
     if vars:
         args += ["--vars", json.dumps(dict(vars))]
     if target_path:
         args += ["--target-path", str(Path(target_path).resolve())]
+    if partial_parse:
+        args.append("--partial-parse")
     if extra_args:
         args += ["--", *extra_args]
-    base_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", "DBT_VERSION_CHECK": "False"}
-    return _run("batch-dbt", "dbt_runner.py", args, cwd=project_dir, env={**base_env, **(env or {})},
-                timeout=timeout)
+    return _run("batch-dbt", "dbt_runner.py", args, cwd=project_dir, env={**DBT_ENV, **(env or {})}, timeout=timeout)
 
 
 def duckdb_dump(db_path: str | os.PathLike[str], *, env_name: str = "batch-dbt") -> dict[str, Any]:
@@ -211,8 +259,13 @@ def airflow_env(home: Path, dag_dir: Path) -> dict[str, str]:
     }
 
 
-def airflow_load(dag_dir: str | os.PathLike[str], *, serialize: bool = True,
-                 env: Mapping[str, str] | None = None, timeout: float = 600) -> dict[str, Any]:
+def airflow_load(
+    dag_dir: str | os.PathLike[str],
+    *,
+    serialize: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+) -> dict[str, Any]:
     """Parse a DAG folder with Airflow's DagBag (safe_mode=False), no metadata DB.
 
     Returns {"airflow_version", "elapsed", "import_errors": {file: traceback},
@@ -231,14 +284,23 @@ def airflow_load(dag_dir: str | os.PathLike[str], *, serialize: bool = True,
     dag_dir = Path(dag_dir).resolve()
     args = ["--dag-dir", str(dag_dir)] + ([] if serialize else ["--no-serialize"])
     with _scratch("airflow") as home:
-        return _run("batch-airflow", "airflow_loader.py", args, cwd=home,
-                    env={**airflow_env(home, dag_dir), **(env or {})}, timeout=timeout)
+        return _run(
+            "batch-airflow",
+            "airflow_loader.py",
+            args,
+            cwd=home,
+            env={**airflow_env(home, dag_dir), **(env or {})},
+            timeout=timeout,
+        )
 
 
 def assert_airflow_ok(result: Mapping[str, Any]) -> None:
     problems = [f"import error in {f}:\n{tb}" for f, tb in result["import_errors"].items()]
-    problems += [f"DAG {d} does not serialize: {info['serialization_error']}"
-                 for d, info in result["dags"].items() if info.get("serialization_error")]
+    problems += [
+        f"DAG {d} does not serialize: {info['serialization_error']}"
+        for d, info in result["dags"].items()
+        if info.get("serialization_error")
+    ]
     if problems:
         raise AssertionError("\n".join(problems))
 
@@ -246,9 +308,16 @@ def assert_airflow_ok(result: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------- Dagster
 
 
-def dagster_load(module_path: str | os.PathLike[str], materialize: bool = False, partition: str | None = None,
-                 *, attr: str | None = None, cwd: str | os.PathLike[str] | None = None,
-                 env: Mapping[str, str] | None = None, timeout: float = 900) -> dict[str, Any]:
+def dagster_load(
+    module_path: str | os.PathLike[str],
+    materialize: bool = False,
+    partition: str | None = None,
+    *,
+    attr: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+) -> dict[str, Any]:
     """Import a Dagster definitions file, validate it, describe it, optionally materialize everything.
 
     The module's Definitions object is found by `attr`, else the single Definitions at module
@@ -277,9 +346,16 @@ def dagster_load(module_path: str | os.PathLike[str], materialize: bool = False,
             raise ValueError("partition= only makes sense with materialize=True")
         args += ["--partition", partition]
     with _scratch("dagster") as scratch:
-        run_env = {"TMPDIR": str(scratch), "DAGSTER_DISABLE_TELEMETRY": "1", **(env or {})}
-        return _run("batch-dagster", "dagster_loader.py", args, cwd=Path(cwd).resolve() if cwd else scratch,
-                    env=run_env, timeout=timeout)
+        # dagster-dbt runs the dbt CLI of the env (on PATH via run_in_env): keep it offline too.
+        run_env = {"TMPDIR": str(scratch), **DBT_ENV, **(env or {})}  # ephemeral instance: no telemetry
+        return _run(
+            "batch-dagster",
+            "dagster_loader.py",
+            args,
+            cwd=Path(cwd).resolve() if cwd else scratch,
+            env=run_env,
+            timeout=timeout,
+        )
 
 
 def assert_dagster_ok(result: Mapping[str, Any], *, checks_must_pass: bool = True) -> None:
@@ -299,5 +375,6 @@ def assert_dagster_ok(result: Mapping[str, Any], *, checks_must_pass: bool = Tru
         if checks_must_pass:
             problems += [f"check {c} failed ({v['severity']})" for c, v in mat["checks"].items() if not v["passed"]]
     if problems:
-        raise AssertionError("\n".join(problems) + "\n---- dagster stderr (tail) ----\n"
-                             + result.get("stderr", "")[-8000:])
+        raise AssertionError(
+            "\n".join(problems) + "\n---- dagster stderr (tail) ----\n" + result.get("stderr", "")[-8000:]
+        )

@@ -3,7 +3,6 @@ artefacts and CATCH broken ones, on the real dbt / Airflow / Dagster."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,18 @@ def test_dbt_build_passes_and_reports_every_node(harness, dbt_project):
     assert nodes["stg_orders"]["depends_on"] == ["source.shop.raw.orders"]
     unique = nodes["unique_stg_orders_order_id"]
     assert (unique["test_name"], unique["attached_node"], unique["column_name"]) == (
-        "unique", "model.shop.stg_orders", "order_id")
+        "unique",
+        "model.shop.stg_orders",
+        "order_id",
+    )
     assert unique["failures"] == 0
 
     tables = harness.duckdb_tables(dbt_project / "shop.duckdb")
     assert tables["main.stg_orders"] == [
-        [1, 10, "25.00", "2024-01-01"], [2, 11, "40.50", "2024-01-01"],
-        [3, 10, "12.25", "2024-01-02"], [4, 12, "99.99", "2024-01-03"],
+        [1, 10, "25.00", "2024-01-01"],
+        [2, 11, "40.50", "2024-01-01"],
+        [3, 10, "12.25", "2024-01-02"],
+        [4, 12, "99.99", "2024-01-03"],
     ]
     assert tables["main.customer_totals"] == [[10, 2, "37.25"], [11, 1, "40.50"], [12, 1, "99.99"]]
 
@@ -70,7 +74,8 @@ def test_dbt_duplicate_key_fails_the_unique_test(harness, dbt_project):
     assert result["success"] is False
     failed = [r for r in result["results"] if r["status"] == "fail"]
     assert [(r["test_name"], r["attached_node"], r["column_name"], r["failures"]) for r in failed] == [
-        ("unique", "model.shop.stg_orders", "order_id", 1)]
+        ("unique", "model.shop.stg_orders", "order_id", 1)
+    ]
 
 
 def test_dbt_project_error_is_returned_not_raised(harness, dbt_project):
@@ -93,7 +98,11 @@ def test_airflow_loads_dag_with_schedule_retries_and_sensor(harness, airflow_sam
     harness.assert_airflow_ok(airflow_samples)
     dag = airflow_samples["dags"]["orders_pipeline"]
     assert (dag["schedule"], dag["timetable"], dag["catchup"], dag["max_active_runs"]) == (
-        "0 6 * * *", "CronTriggerTimetable", False, 1)
+        "0 6 * * *",
+        "CronTriggerTimetable",
+        False,
+        1,
+    )
     assert dag["tags"] == ["orders", "streamc"]
     assert dag["default_args"]["retries"] == 3 and dag["default_args"]["retry_delay"] == 300.0
     tasks = dag["tasks"]
@@ -102,10 +111,16 @@ def test_airflow_loads_dag_with_schedule_retries_and_sensor(harness, airflow_sam
     assert (tasks["transform"]["retries"], tasks["transform"]["pool"]) == (1, "etl")
     assert tasks["transform"]["template_fields"]["bash_command"] == "echo transform"
     assert (tasks["start"]["retries"], tasks["start"]["retry_delay"], tasks["start"]["retry_exponential_backoff"]) == (
-        3, 300.0, 2.0)
+        3,
+        300.0,
+        2.0,
+    )
     sensor = tasks["wait_for_orders_file"]
     assert sensor["is_sensor"] and (sensor["mode"], sensor["timeout"], sensor["poke_interval"]) == (
-        "reschedule", 3600.0, 60.0)
+        "reschedule",
+        3600.0,
+        60.0,
+    )
     assert sensor["upstream"] == ["start"] and sensor["downstream"] == ["transform"]
     assert tasks["publish"]["upstream"] == ["transform"]
 
@@ -130,6 +145,22 @@ def test_airflow_broken_files_show_up_in_import_errors(harness):
         harness.assert_airflow_ok(result)
 
 
+def test_airflow_dag_can_import_a_sibling_module(harness, tmp_path):
+    # Airflow puts the DAG folder on sys.path; generated DAGs may share a helper module.
+    (tmp_path / "streamc_common.py").write_text("RETRIES = 4\n")
+    (tmp_path / "uses_helper.py").write_text(
+        "from airflow.providers.standard.operators.empty import EmptyOperator\n"
+        "from airflow.sdk import DAG\n"
+        "from streamc_common import RETRIES\n"
+        "with DAG(dag_id='uses_helper', schedule=None):\n"
+        "    EmptyOperator(task_id='t', retries=RETRIES)\n"
+    )
+    result = harness.airflow_load(tmp_path)
+    harness.assert_airflow_ok(result)
+    assert result["dags"]["uses_helper"]["tasks"]["t"]["retries"] == 4
+    assert result["dags"]["uses_helper"]["schedule"] is None
+
+
 def test_airflow_harness_error_raises_with_tool_stderr(harness, tmp_path):
     with pytest.raises(harness.ToolError, match="does not exist") as info:
         harness.airflow_load(tmp_path / "missing")
@@ -141,8 +172,9 @@ def test_airflow_harness_error_raises_with_tool_stderr(harness, tmp_path):
 
 def test_dagster_describes_and_materializes_duckdb_assets(harness, tmp_path):
     db = tmp_path / "orders.duckdb"
-    result = harness.dagster_load(SAMPLES / "dagster" / "orders_defs.py", materialize=True,
-                                  env={"SAMPLE_DUCKDB_PATH": str(db)})
+    result = harness.dagster_load(
+        SAMPLES / "dagster" / "orders_defs.py", materialize=True, env={"SAMPLE_DUCKDB_PATH": str(db)}
+    )
     harness.assert_dagster_ok(result)
     assert result["valid"] and result["attr"] == "defs"
     assert result["assets"]["order_totals"]["deps"] == ["raw_orders"]
@@ -154,7 +186,11 @@ def test_dagster_describes_and_materializes_duckdb_assets(harness, tmp_path):
     assert mat["success"] and set(mat["materialized"]) == {"raw_orders", "order_totals"}
     assert mat["materialized"]["raw_orders"]["metadata"]["row_count"] == 3
     assert mat["checks"]["raw_orders:raw_orders_unique_id"] == {
-        "passed": True, "severity": "ERROR", "description": None, "metadata": {"duplicate_keys": 0}}
+        "passed": True,
+        "severity": "ERROR",
+        "description": None,
+        "metadata": {"duplicate_keys": 0},
+    }
     tables = harness.duckdb_tables(db, env_name="batch-dagster")
     assert tables["main.order_totals"] == [[3, "77.75"]]
 
@@ -166,6 +202,7 @@ def test_dagster_partitioned_assets_materialize_one_partition(harness, tmp_path)
     assert no_key["assets"]["daily_events"]["partitions_def"]["type"] == "DailyPartitionsDefinition"
     assert no_key["materialization"]["skipped_partitioned"] == ["daily_events", "daily_rollup"]
     assert no_key["sensors"]["new_events_sensor"]["minimum_interval_seconds"] == 300
+    harness.assert_dagster_ok(no_key)  # nothing ran, nothing failed
 
     result = harness.dagster_load(module, materialize=True, partition="2024-01-05", env=env)
     harness.assert_dagster_ok(result)
@@ -174,7 +211,8 @@ def test_dagster_partitioned_assets_materialize_one_partition(harness, tmp_path)
     again = harness.dagster_load(module, materialize=True, partition="2024-01-05", env=env)
     harness.assert_dagster_ok(again)
     assert harness.duckdb_tables(tmp_path / "p.duckdb", env_name="batch-dagster")["main.daily_rollup"] == [
-        ["2024-01-05", 3]]
+        ["2024-01-05", 3]
+    ]
 
     bad_key = harness.dagster_load(module, materialize=True, partition="1999-01-01", env=env)
     assert bad_key["materialization"]["error"]["type"] == "DagsterUnknownPartitionError"
@@ -202,3 +240,21 @@ def test_dagster_unloadable_and_unimportable_definitions(harness, tmp_path):
     broken.write_text("import dagster as dg\n\ndefs = dg.Definitions(assets=[undefined_asset])\n")
     result = harness.dagster_load(broken)
     assert result["load_error"]["type"] == "NameError" and result["valid"] is False
+
+
+def test_dagster_dbt_assets_run_dbt_with_tests_as_checks(harness, dbt_project):
+    result = harness.dagster_load(
+        SAMPLES / "dagster" / "dbt_defs.py", materialize=True, env={"SAMPLE_DBT_PROJECT_DIR": str(dbt_project)}
+    )
+    harness.assert_dagster_ok(result)
+    assert result["assets"]["raw/orders"]["is_external"]  # the dbt source
+    assert result["assets"]["stg_orders"]["deps"] == ["raw/orders"]
+    mat = result["materialization"]
+    assert set(mat["materialized"]) == {"stg_orders", "customer_totals"}
+    assert mat["checks"]["stg_orders:unique_stg_orders_order_id"]["passed"] is True
+    assert len(mat["checks"]) == 5
+    assert harness.duckdb_tables(dbt_project / "shop.duckdb", env_name="batch-dagster")["main.customer_totals"] == [
+        [10, 2, "37.25"],
+        [11, 1, "40.50"],
+        [12, 1, "99.99"],
+    ]

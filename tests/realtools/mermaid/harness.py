@@ -3,13 +3,16 @@
     render_mermaid(text, out_dir) -> Path          one diagram; raises MermaidError
     render_many({name: text}, out_dir) -> {name: Path | MermaidError}   one browser for all
     parse_mermaid({name: text} | text) -> {name: None | MermaidError}   no browser, ~2 s
-    svg_text(svg_path) -> str                      the visible text of a rendered SVG
+    svg_labels(svg_path) -> [str]                  text of each node/edge/subgraph label
+    svg_text(svg_path) -> str                      all visible text of a rendered SVG
+    escape_label(text) -> str    verified escaping for text inside "..." in a flowchart
+    is_safe_id(ident) -> bool    verified-safe node/subgraph/class id
 
 Rendering goes through mermaid_tool.mjs (next to this file), which starts Chromium once
-per call.  The default engine "page" loads mermaid's browser bundle into one page and
-calls mermaid.render() per diagram (~40 ms a flowchart after ~1.5 s start-up); engine
-"mmdc" uses mermaid-cli's own renderMermaid() (mmdc's exact code path, a fresh page per
-diagram, ~1.3 s each).  Both use the same mermaid package.
+per call (its timings go to stderr).  The default engine "page" imports mermaid's ESM
+build into one page and calls mermaid.render() per diagram (~2-3 s start-up, then
+~0.05-0.1 s a flowchart); engine "mmdc" uses mermaid-cli's own renderMermaid() (mmdc's
+exact code path: a fresh page per diagram, ~1 s each).  Both load the same mermaid.
 
 The npm packages and chromium come from setup.sh; `ensure_ready()` runs it when they
 are missing (idempotent, ~0.1 s when done).

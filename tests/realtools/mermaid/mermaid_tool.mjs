@@ -16,6 +16,8 @@
 // parse: mermaid.parse under jsdom only (no browser): fast syntax check.
 
 import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const [mode, jobPath, resultPath] = process.argv.slice(2);
 if (!["render", "parse"].includes(mode) || !jobPath || !resultPath) {
@@ -68,6 +70,12 @@ async function parseOne(text) {
 }
 
 const results = {};
+const t0 = performance.now();
+const timings = {}; // phase -> seconds, for the summary line
+const mark = (phase, since) => {
+  timings[phase] = ((performance.now() - since) / 1000).toFixed(2) + "s";
+  return performance.now();
+};
 
 // Mermaid does NOT throw for an over-long diagram: it silently renders a diagram that
 // says "Maximum text size in diagram exceeded".  Make that a failure.
@@ -99,18 +107,53 @@ function recordFailure(d, err) {
   results[d.name] = { ok: false, error, line: m ? Number(m[1]) : null, column: null };
 }
 
-// engine "page" (default): ONE page loads mermaid's browser bundle once (the same
-// mermaid package that mermaid-cli uses) and calls mermaid.render() per diagram,
-// exactly like a web page showing many diagrams.  ~40 ms per flowchart.
-async function renderInOnePage(browser) {
+// engine "page" (default): ONE page imports mermaid's ESM build once (the same
+// mermaid package and file that mermaid-cli loads; diagram code is lazy-loaded chunks)
+// and calls mermaid.render() per diagram, exactly like a web page showing many
+// diagrams.  ~40 ms per flowchart after start-up.  Files are served to the page from
+// node_modules/mermaid/dist by request interception under a fake origin (the page may
+// not import ES modules from file://), as mermaid-cli does.
+const ORIGIN = "https://streamc-mermaid.invalid";
+async function openMermaidPage(browser) {
+  const distDir = path.dirname(fileURLToPath(import.meta.resolve("mermaid")));
   const page = await browser.newPage();
-  await page.setContent('<!doctype html><html><body style="background:white"><div id="container"></div></body></html>');
-  const bundle = new URL(import.meta.resolve("mermaid")).pathname.replace(/[^/]+$/, "mermaid.min.js");
-  await page.addScriptTag({ path: bundle });
-  await page.evaluate(async (cfg) => {
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !/status of 404/.test(msg.text())) console.error(`[page] ${msg.text()}`);
+  });
+  await page.setRequestInterception(true);
+  page.on("request", async (req) => {
+    const url = new URL(req.url());
+    if (url.origin !== ORIGIN) return req.abort("blockedbyclient"); // nothing leaves the machine
+    if (url.pathname === "/") {
+      return req.respond({
+        contentType: "text/html",
+        body: '<!doctype html><html><body style="background:white"><div id="container"></div></body></html>',
+      });
+    }
+    const file = path.resolve(distDir, "." + decodeURIComponent(url.pathname));
+    if (!file.startsWith(distDir + path.sep) || !file.endsWith(".mjs")) {
+      return req.respond({ status: 404, contentType: "text/plain", body: "" }); // e.g. /favicon.ico
+    }
+    try {
+      return req.respond({ contentType: "application/javascript", body: await fs.readFile(file) });
+    } catch {
+      return req.abort("filenotfound");
+    }
+  });
+  await page.goto(ORIGIN + "/");
+  await page.evaluate(async (url, cfg) => {
+    const { default: mermaid } = await import(url);
     await Promise.all(Array.from(document.fonts, (font) => font.load()));
-    window.mermaid.initialize({ startOnLoad: false, ...cfg });
-  }, mermaidConfig);
+    mermaid.initialize({ startOnLoad: false, ...cfg });
+    window.mermaid = mermaid;
+  }, ORIGIN + "/mermaid.esm.mjs", mermaidConfig);
+  return page;
+}
+
+async function renderInOnePage(browser) {
+  const t = performance.now();
+  const page = await openMermaidPage(browser);
+  mark("page", t);
   let i = 0;
   for (const d of diagrams) {
     if (tooLong(d)) continue;
@@ -167,29 +210,36 @@ if (mode === "parse") {
 } else {
   const { default: puppeteer } = await import("puppeteer");
   const pptrConfig = JSON.parse(await fs.readFile(job.puppeteerConfig, "utf-8"));
+  let t = performance.now();
   const browser = await puppeteer.launch(pptrConfig);
+  t = mark("launch", t);
   try {
     if ((job.engine ?? "page") === "page") await renderInOnePage(browser);
     else await renderWithMermaidCli(browser);
   } finally {
+    t = mark("render", t);
     await browser.close();
   }
   // Enrich failures with the parser's structured location (browser is closed by now).
+  t = performance.now();
   for (const d of diagrams) {
     const r = results[d.name];
-    if (r.ok || d.text.length > maxTextSize) continue;
+    // Only grammar errors carry a location worth the ~1.5 s jsdom+mermaid start.
+    if (r.ok || d.text.length > maxTextSize || !/(Parse|Lexical) error/.test(r.error)) continue;
     const p = await parseOne(d.text).catch(() => null);
     if (p && !p.ok) {
       r.line = p.line ?? r.line;
       r.column = p.column ?? r.column;
     }
   }
+  if (Object.values(results).some((r) => !r.ok)) mark("reparse", t);
 }
+mark("total", t0);
 
 await fs.writeFile(resultPath, JSON.stringify(results, null, 1));
 // Summary for humans on stderr (stdout stays free).
 const bad = Object.values(results).filter((r) => !r.ok).length;
-console.error(`mermaid_tool ${mode}: ${diagrams.length - bad} ok, ${bad} failed`);
+console.error(`mermaid_tool ${mode}: ${diagrams.length - bad} ok, ${bad} failed; ${JSON.stringify(timings)}`);
 for (const [name, r] of Object.entries(results)) {
   if (!r.ok) console.error(`  ${name}: line ${r.line}: ${firstLine(r.error)}`);
 }

@@ -139,12 +139,10 @@ def test_parse_mermaid(tmp_path):
 
 def test_mmdc_engine_agrees(tmp_path):
     """mermaid-cli's own render path gives the same labels as the one-page engine."""
-    svg = h.render_mermaid(RICH, tmp_path, name="rich-mmdc", engine="mmdc")
-    _svg_ok(svg)
-    assert RICH_LABELS <= set(h.svg_labels(svg))
-    with pytest.raises(h.MermaidError) as info:
-        h.render_mermaid(INVALID, tmp_path, name="bad", engine="mmdc")
-    assert info.value.line == 3
+    results = h.render_many({"rich": RICH, "bad": INVALID}, tmp_path, engine="mmdc")
+    _svg_ok(results["rich"])
+    assert RICH_LABELS <= set(h.svg_labels(results["rich"]))
+    assert isinstance(results["bad"], h.MermaidError) and results["bad"].line == 3
 
 
 # --- escaping rules: rendered in one batch --------------------------------------------

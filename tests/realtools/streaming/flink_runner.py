@@ -74,14 +74,19 @@ def java_error(exc: BaseException) -> str:
     return msg if len(msg) < 8000 else msg[:8000] + "..."
 
 
-def collect_rows(table_result, max_rows: int) -> list[list]:
-    rows = []
+def collect_rows(table_result, max_rows: int) -> tuple[list[list], list[str]]:
+    """Rows and their changelog kinds (+I, -U, +U, -D): a streaming SELECT yields a changelog."""
+    rows, kinds = [], []
     with table_result.collect() as it:
         for row in it:
             rows.append([_plain(v) for v in row])
+            try:
+                kinds.append(str(row.get_row_kind()))
+            except Exception:  # noqa: BLE001
+                kinds.append("+I")
             if len(rows) >= max_rows:
                 break
-    return rows
+    return rows, kinds
 
 
 def _plain(v):
@@ -117,6 +122,7 @@ def main(argv: list[str]) -> int:
         result["startup_s"] = round(time.monotonic() - t_start, 2)
         max_rows = int(req.get("max_rows", 1000))
         keep_going = bool(req.get("continue_on_error"))
+        originals: dict[str, str | None] = {}  # value of each SET key before the script changed it
         pending_set = None  # (StatementSet, [entries]) while inside BEGIN STATEMENT SET; ... END;
         failed = False
         for idx, sql in enumerate(statements):
@@ -133,14 +139,15 @@ def main(argv: list[str]) -> int:
                 if kind == "set":
                     m = _SET.match(body)
                     if m:
+                        originals.setdefault(m.group(1), conf.get(m.group(1), None))
                         conf.set(m.group(1), m.group(2).replace("''", "'"))
                     else:
                         entry["rows"] = [[k, v] for k, v in sorted(conf.get_configuration().to_dict().items())]
                 elif kind == "reset":
                     m = _RESET.match(body)
-                    if m and m.group(1):
-                        conf.get_configuration().remove_config(m.group(1)) if hasattr(
-                            conf.get_configuration(), "remove_config") else None
+                    if not (m and m.group(1)):
+                        raise ValueError("RESET without a key is not supported by the harness")
+                    reset_option(conf, m.group(1), originals)
                 elif kind == "begin_statement_set":
                     pending_set = (t_env.create_statement_set(), [])
                 elif kind == "insert" and pending_set is not None:
@@ -167,7 +174,7 @@ def main(argv: list[str]) -> int:
                     _wait(tr, entry)
                 elif kind in ("query", "inspect"):
                     tr = t_env.execute_sql(body)
-                    entry["rows"] = collect_rows(tr, max_rows)
+                    entry["rows"], entry["row_kinds"] = collect_rows(tr, max_rows)
                 else:
                     t_env.execute_sql(body)
             except Exception as exc:  # noqa: BLE001
@@ -189,6 +196,54 @@ def main(argv: list[str]) -> int:
     result["elapsed_s"] = round(time.monotonic() - t0, 2)
     out.write_text(json.dumps(result, indent=2, default=str))
     return 0
+
+
+OPTION_CLASSES = [
+    "org.apache.flink.table.api.config.ExecutionConfigOptions",
+    "org.apache.flink.table.api.config.OptimizerConfigOptions",
+    "org.apache.flink.table.api.config.TableConfigOptions",
+    "org.apache.flink.configuration.PipelineOptions",
+    "org.apache.flink.configuration.ExecutionOptions",
+    "org.apache.flink.configuration.CheckpointingOptions",
+    "org.apache.flink.configuration.StateBackendOptions",
+    "org.apache.flink.configuration.CoreOptions",
+    "org.apache.flink.configuration.RestartStrategyOptions",
+]
+
+
+def reset_option(conf, key: str, originals: dict) -> None:
+    """RESET 'key'. Removing the key is not enough: once a statement has been planned the value is
+    also in the environment's root configuration. So write back the value from before the script's
+    SET, or else the option's declared default (found in Flink's option classes)."""
+    if originals.get(key) is not None:
+        conf.set(key, originals[key])
+        return
+    from pyflink.java_gateway import get_gateway
+    jvm = get_gateway().jvm
+    for cls_name in OPTION_CLASSES:
+        cls = jvm.java.lang.Class.forName(cls_name)
+        for field in cls.getFields():
+            opt = field.get(None)
+            if opt is None or opt.getClass().getName() != "org.apache.flink.configuration.ConfigOption":
+                continue
+            if opt.key() != key:
+                continue
+            default = opt.defaultValue()
+            if default is None:
+                conf.get_configuration().remove_config(key)
+                return
+            jclass = default.getClass().getName() if hasattr(default, "getClass") else None
+            if jclass == "java.time.Duration":
+                value = str(jvm.org.apache.flink.util.TimeUtils.formatWithHighestUnit(default))
+            elif hasattr(default, "name") and callable(default.name):
+                value = str(default.name())
+            elif isinstance(default, bool):
+                value = "true" if default else "false"
+            else:
+                value = str(default)
+            conf.set(key, value)
+            return
+    raise ValueError(f"RESET '{key}': no default known to the harness; SET it explicitly instead")
 
 
 def _wait(table_result, entry: dict) -> None:

@@ -6,7 +6,8 @@
         pg.dsn                                    # postgresql://postgres:...@127.0.0.1:PORT/postgres
 
 initdb runs into a fresh temp dir, the server listens on 127.0.0.1 at a free port (and on a
-unix socket inside that temp dir only), with wal_level=logical. stop() stops exactly that server
+unix socket inside that temp dir only), with wal_level=logical. synchronous_commit stays on: SQL-level slot reads
+(pg_logical_slot_peek_binary_changes) only see WAL that is flushed. stop() stops exactly that server
 (pg_ctl -D <its data dir>) and removes the temp dir.
 
 SQL goes through the `psql` client (Debian package postgresql-client-15; setup.sh installs it):
@@ -117,7 +118,9 @@ class PostgresServer:
         if self._started:
             return self
         self._ensure_os_user()
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="streamc-pg-"))
+        # as root the server user must reach the dir: keep it out of a root-only $TMPDIR
+        base = os.environ.get("STREAMC_PG_TMPDIR") or ("/tmp" if os.geteuid() == 0 else None)
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="streamc-pg-", dir=base))
         self.datadir = self.tmpdir / "data"
         pwfile = self.tmpdir / "pwfile"
         pwfile.write_text(self.password + "\n")
@@ -238,7 +241,8 @@ class PostgresServer:
 
     def query(self, sql: str, *, user: str | None = None, password: str | None = None,
               dbname: str | None = None, timeout: float = 120) -> list[tuple[str | None, ...]]:
-        """Rows of the last statement as tuples of text (NULL -> None)."""
+        """Result rows as tuples of text (NULL -> None). Give one statement: psql prints the rows of
+        every statement of a script one after the other."""
         out = self._psql(["--csv", "-t", "-P", f"null={NULL_MARK}"], sql, user=user, password=password,
                          dbname=dbname, timeout=timeout)
         rows = []

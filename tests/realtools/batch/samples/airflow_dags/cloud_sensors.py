@@ -14,8 +14,15 @@ with DAG(
     catchup=False,
     tags=["streamc"],
 ) as dag:
-    s3 = S3KeySensor(task_id="wait_s3", bucket_name="b", bucket_key="k/*.csv", wildcard_match=True,
-                     poke_interval=30, timeout=600, mode="poke")
+    s3 = S3KeySensor(
+        task_id="wait_s3",
+        bucket_name="b",
+        bucket_key="k/*.csv",
+        wildcard_match=True,
+        poke_interval=30,
+        timeout=600,
+        mode="poke",
+    )
     gcs = GCSObjectExistenceSensor(task_id="wait_gcs", bucket="b", object="o.csv", timeout=600)
     load = SQLExecuteQueryOperator(task_id="load", conn_id="warehouse", sql="select 1", retries=0)
     [s3, gcs] >> load

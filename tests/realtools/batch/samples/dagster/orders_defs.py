@@ -31,8 +31,9 @@ def raw_orders_unique_id(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         dupes = conn.execute(
             "select count(*) from (select order_id from raw_orders group by order_id having count(*) > 1)"
         ).fetchone()[0]
-    return dg.AssetCheckResult(passed=dupes == 0, severity=dg.AssetCheckSeverity.ERROR,
-                               metadata={"duplicate_keys": dupes})
+    return dg.AssetCheckResult(
+        passed=dupes == 0, severity=dg.AssetCheckSeverity.ERROR, metadata={"duplicate_keys": dupes}
+    )
 
 
 orders_job = dg.define_asset_job("orders_job", selection=dg.AssetSelection.groups("orders"))

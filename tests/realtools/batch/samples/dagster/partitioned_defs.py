@@ -23,8 +23,7 @@ def daily_rollup(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> N
     with duckdb.get_connection() as conn:
         conn.execute("create table if not exists daily_rollup (day date, total integer)")
         conn.execute("delete from daily_rollup where day = ?", [day])
-        conn.execute("insert into daily_rollup select day, sum(n) from daily_events where day = ? group by day",
-                     [day])
+        conn.execute("insert into daily_rollup select day, sum(n) from daily_events where day = ? group by day", [day])
 
 
 @dg.asset_check(asset=daily_rollup)
