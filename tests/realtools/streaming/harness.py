@@ -43,6 +43,8 @@ def _run_runner(py: Path, runner: str, request: dict, *, env: dict[str, str] | N
     with tempfile.TemporaryDirectory(prefix="streamc-run-") as tmp:
         req = Path(tmp) / "request.json"
         out = Path(tmp) / "result.json"
+        request = dict(request)
+        request.setdefault("workdir", str(Path(tmp) / "work"))  # removed with tmp
         req.write_text(json.dumps(request))
         proc = run_in_env(py, [str(HERE / runner), str(req), str(out)], env=env, timeout=timeout)
         if not out.exists():
