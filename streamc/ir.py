@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -623,28 +624,45 @@ class Spec(Frozen):
     decisions: tuple[Decision, ...] = ()
     warnings: tuple[Warning_, ...] = ()
 
-    # lookups by name (specs are small; linear scans keep the model plain)
+    # lookups by name: O(1) through an index built once per (immutable) Spec
+    @cached_property
+    def _index(self) -> dict[str, dict]:
+        return {
+            "connection": {c.name: c for c in self.connections},
+            "source": {s.name: s for s in self.sources},
+            "model": {m.name: m for m in self.models},
+            "metric": {m.name: m for m in self.metrics},
+            "sink": {s.name: s for s in self.sinks},
+            "checks": _group_checks(self.expectations),
+        }
+
     def connection(self, name: str) -> Connection | None:
-        return next((c for c in self.connections if c.name == name), None)
+        return self._index["connection"].get(name)
 
     def source(self, name: str) -> Source | None:
-        return next((s for s in self.sources if s.name == name), None)
+        return self._index["source"].get(name)
 
     def model(self, name: str) -> Model | None:
-        return next((m for m in self.models if m.name == name), None)
+        return self._index["model"].get(name)
 
     def metric(self, name: str) -> Metric | None:
-        return next((m for m in self.metrics if m.name == name), None)
+        return self._index["metric"].get(name)
 
     def sink(self, name: str) -> Sink | None:
-        return next((s for s in self.sinks if s.name == name), None)
+        return self._index["sink"].get(name)
 
     def kind_of(self, name: str) -> str | None:
-        for kind, items in (("source", self.sources), ("model", self.models), ("metric", self.metrics),
-                            ("sink", self.sinks)):
-            if any(i.name == name for i in items):
+        for kind in ("source", "model", "metric", "sink"):
+            if name in self._index[kind]:
                 return kind
         return None
 
     def checks_on(self, name: str) -> tuple[Check, ...]:
-        return tuple(c for e in self.expectations if e.target == name for c in e.checks)
+        return self._index["checks"].get(name, ())
+
+
+def _group_checks(expectations: tuple[Expectation, ...]) -> dict[str, tuple[Check, ...]]:
+    grouped: dict[str, list[Check]] = {}
+    for e in expectations:
+        grouped.setdefault(e.target, []).extend(e.checks)
+    return {k: tuple(v) for k, v in grouped.items()}
