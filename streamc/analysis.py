@@ -10,9 +10,10 @@ from sqlglot import exp
 
 from .diagnostics import Diagnostics, did_you_mean
 from .ir import (CheckKind, Column, ColumnLineage, ColumnType, Connection, Expectation, Metric, Model, Reference,
-                 Sink, Source, Span, Spec)
+                 Sink, Source, Span, Spec, SqlText)
 from .lower import FileItems
-from .sql_analysis import column_position, parse_sql, query_shape, uses_ctes_or_subqueries
+from .sql_analysis import (column_position, is_aggregate_query, join_count, parse_sql, query_shape,
+                           uses_ctes_or_subqueries)
 
 SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|credential|private[_-]?key|auth)", re.I)
 PII_NAMES = re.compile(r"^(e?mail|email_address|phone(_number)?|mobile|ssn|social_security(_number)?|"
@@ -323,7 +324,8 @@ class Analyzer:
                     self.d.add("E103", column_position(m.sql, node), node=where, column=col,
                                hint=did_you_mean(col, every))
         self.columns[m.name] = out
-        model = m.model_copy(update={"depends_on": tuple(shape.tables), "columns": tuple(lineage)})
+        model = m.model_copy(update={"depends_on": tuple(shape.tables), "columns": tuple(lineage),
+                                     "joins": join_count(tree), "aggregates": is_aggregate_query(tree)})
         for field_name, cols in (("grain", m.grain), ("cluster", m.cluster)):
             for c in cols:
                 if complete and c not in out:
@@ -426,8 +428,8 @@ class Analyzer:
             self.d.add("E103", ref.span, node=ref.node, column=ref.column, hint=did_you_mean(ref.column, cols))
 
 
-def _as_query(chk) -> "SqlText":
-    from .ir import SqlText
+def _as_query(chk: SqlText) -> SqlText:
+    """A column check `(expr)` as a query, so it is parsed like any spec SQL."""
     return SqlText(span=chk.span, text=f"select 1 where {chk.text}", prefix=len("select 1 where "))
 
 

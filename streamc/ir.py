@@ -308,9 +308,11 @@ class Model(Node):
     layer: str | None = None
     history: History | None = None
     description: str | None = None
-    # filled in by analysis of the SQL
+    # filled in by analysis of the SQL (parsed once; passes read these instead of parsing again)
     depends_on: tuple[str, ...] = ()
     columns: tuple[ColumnLineage, ...] = ()
+    joins: int = 0
+    aggregates: bool = False
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -479,6 +481,10 @@ class CapturePlan(Frozen):
     # how the raw copy reaches the warehouse for the batch path: "from_topic" (a Kafka -> warehouse sink connector
     # loads the change topic, unwrapped to rows), "extract" (the orchestrator extracts and loads), None (no warehouse)
     raw_load: Literal["from_topic", "extract"] | None = None
+    # log_cdc only: what the change topics carry. "debezium": the change envelope (before/after/op), which a
+    # stream processor reads as a changelog (Flink's debezium-json); "rows": unwrapped rows with __op/__deleted
+    # fields, for plain consumers. Decided once here so the Debezium and Flink backends agree.
+    envelope: Literal["debezium", "rows"] | None = None
 
 
 class TopicPlan(Frozen):

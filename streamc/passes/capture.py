@@ -131,8 +131,29 @@ def _plan(spec: Spec, lin: Lineage, rec: Recorder, s: Source, cdc_connections: l
     choice = method + (f" (slot {fields['slot_name']})" if fields.get("slot_name") else "")
     rec.decide(nid, "capture", choice, w)
     fields["raw_load"] = _raw_load(spec, lin, rec, s, method)
+    if method == "log_cdc":
+        fields["envelope"] = _envelope(spec, lin, rec, s)
     return CapturePlan(source=s.name, method=method, captured_columns=captured, excluded_columns=dropped, why=w,
                        **fields)
+
+
+def _envelope(spec: Spec, lin: Lineage, rec: Recorder, s: Source) -> str:
+    """Change envelope for a stream processor reading the changelog; unwrapped rows for plain consumers."""
+    nid = node_id("source", s.name)
+    plan = spec.plan.mode
+    readers = sorted(n for n in lin.descendants(nid)
+                     if plan is not None and Engine.flink in (plan.hot_engines.get(n), plan.engines.get(n)))
+    if readers:
+        choice = "debezium"
+        reason = (f"{', '.join(readers)} run{'s' if len(readers) == 1 else ''} on Flink, which reads the change "
+                  "topic as a changelog (debezium-json): updates and deletes need the before/after envelope")
+    else:
+        choice = "rows"
+        reason = ("only plain consumers read the change topic: unwrap the envelope to rows (the operation and a "
+                  "deleted flag stay as fields), which is what services and sink connectors want")
+    rec.decide(nid, "change envelope", choice, why("cdc", reason, fact(f"source {s.name}: capture cdc",
+                                                                        s.capture.span if s.capture else s.span)))
+    return choice
 
 
 def _raw_load(spec: Spec, lin: Lineage, rec: Recorder, s: Source, method: str) -> str | None:

@@ -31,16 +31,19 @@ def gates_pass(spec: Spec, diags: Diagnostics) -> Spec:
     written = [c for e in spec.expectations for c in e.checks]
     gates += [(c, "spec", "written in an expect block") for c in written]
     have = {_sig(c) for c in written}
+    on_target: dict[str, list[Check]] = {}  # gates per target node, so each lookup below is O(1)
+    for c in written:
+        on_target.setdefault(c.target, []).append(c)
 
     def add(c: Check, origin: str, note: str) -> None:
         if c.kind == CheckKind.not_null:  # covered when not_null checks on the target already name every column
-            named = {col for g, _, _ in gates if g.kind == CheckKind.not_null and g.target == c.target
-                     for col in g.columns}
+            named = {col for g in on_target.get(c.target, ()) if g.kind == CheckKind.not_null for col in g.columns}
             if set(c.columns) <= named:
                 return
         if _sig(c) not in have:
             have.add(_sig(c))
             gates.append((c, origin, note))
+            on_target.setdefault(c.target, []).append(c)
 
     for s in spec.sources:
         for col in s.columns:  # the column contract states checks too
@@ -70,8 +73,7 @@ def gates_pass(spec: Spec, diags: Diagnostics) -> Spec:
                 f"the primary key {', '.join(pk)} must be unique")
             add(Check(span=span, kind=CheckKind.not_null, target=s.name, columns=pk), "default",
                 f"the primary key {', '.join(pk)} must be present")
-        if s.freshness is not None and not any(c.kind == CheckKind.freshness and c.target == s.name for c, _, _ in
-                                               gates):
+        if s.freshness is not None and not any(c.kind == CheckKind.freshness for c in on_target.get(s.name, ())):
             col = s.event_time.name if s.event_time else (s.capture.column if s.capture and s.capture.column
                                                           else None)
             add(Check(span=s.span, kind=CheckKind.freshness, target=s.name, max_age=s.freshness,
@@ -89,7 +91,7 @@ def gates_pass(spec: Spec, diags: Diagnostics) -> Spec:
 
     for k in spec.sinks:
         for name in k.inputs:
-            if any(_boundary(spec, lin, c) == "sink" and c.target == name for c, _, _ in gates):
+            if any(_boundary(spec, lin, c) == "sink" for c in on_target.get(name, ())):
                 continue
             src = _one_to_one_source(spec, lin, name)
             span = k.input_spans.get(name, k.span)
@@ -116,8 +118,9 @@ def gates_pass(spec: Spec, diags: Diagnostics) -> Spec:
         if origin == "default":
             f.append(fact(f"from {c.target}", c.span))
         plans.append(GatePlan(boundary=b, check=c, origin=origin, priority=pr, why=why("gates", reason, *f)))
-    plans.sort(key=lambda g: (g.priority, BOUNDARY_ORDER[g.boundary], _order(spec, g.check.target), g.check.kind.value,
-                              g.check.columns, g.check.span.line))
+    order = _order(spec)
+    plans.sort(key=lambda g: (g.priority, BOUNDARY_ORDER[g.boundary], order.get(g.check.target, len(order)),
+                              g.check.kind.value, g.check.columns, g.check.span.line))
     for g in plans:
         rec.decide(f"{spec.kind_of(g.check.target) or 'node'}:{g.check.target}", "gate",
                    f"{_describe(g.check)} [{g.boundary}, priority {g.priority}, {g.check.severity.value}, {g.origin}]",
@@ -130,9 +133,10 @@ def _sig(c: Check) -> tuple:
             tuple(c.values), c.name)
 
 
-def _order(spec: Spec, name: str) -> int:
+def _order(spec: Spec) -> dict[str, int]:
+    """Declaration order of the nodes gates sit on (sources, models, metrics)."""
     ids = [s.name for s in spec.sources] + [m.name for m in spec.models] + [m.name for m in spec.metrics]
-    return ids.index(name) if name in ids else len(ids)
+    return {name: i for i, name in reversed(list(enumerate(ids)))}
 
 
 def _boundary(spec: Spec, lin: Lineage, c: Check) -> str:

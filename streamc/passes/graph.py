@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import networkx as nx
 
 from ..analysis import lineage_graph, node_id
-from ..ir import Column, Connection, ConnectionKind, Model, Sink, Source, Span, Spec
-from ..sql_analysis import is_aggregate_query, join_count, parse_sql
+from ..ir import Column, Connection, ConnectionKind, Model, Sink, Source, Spec
 
 __all__ = ["node_id", "Lineage", "MIB", "format_duration", "fmt_rate", "fmt_bytes", "ceil"]
 
@@ -54,6 +52,15 @@ class Lineage:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.g: nx.DiGraph = lineage_graph(spec)
+        # reverse indexes, built once: per-node lookups stay O(1) on specs with thousands of nodes
+        self._sinks_of: dict[str, list[Sink]] = {}
+        for k in spec.sinks:
+            for name in dict.fromkeys(k.inputs):
+                self._sinks_of.setdefault(name, []).append(k)
+        self._readers: dict[str, list[Model]] = {}
+        for m in spec.models:
+            for dep in dict.fromkeys(m.depends_on):
+                self._readers.setdefault(dep, []).append(m)
 
     # ---------------------------------------------------------------- nodes
     def ids(self) -> list[str]:
@@ -79,7 +86,7 @@ class Lineage:
 
     def sinks_of(self, name: str) -> list[Sink]:
         """Sinks that receive a node directly."""
-        return [s for s in self.spec.sinks if name in s.inputs]
+        return list(self._sinks_of.get(name, ()))
 
     def downstream_sinks(self, nid: str) -> list[Sink]:
         names = {n.split(":", 1)[1] for n in self.descendants(nid) if n.startswith("sink:")}
@@ -87,7 +94,7 @@ class Lineage:
 
     def readers(self, name: str) -> list[Model]:
         """Models that read a node directly."""
-        return [m for m in self.spec.models if name in m.depends_on]
+        return list(self._readers.get(name, ()))
 
     # ---------------------------------------------------------------- connections
     def kind(self, connection: str) -> ConnectionKind | None:
@@ -127,7 +134,7 @@ class Lineage:
     # ---------------------------------------------------------------- query shape
     def model_shape(self, m: Model) -> tuple[int, bool]:
         """(number of joins, aggregates?) of a model's query."""
-        return _shape(m.sql.text)
+        return m.joins, m.aggregates
 
     def model_keys(self, m: Model) -> tuple[str, ...]:
         return m.grain
@@ -159,12 +166,3 @@ class Lineage:
         m = self.spec.model(node)
         return [c.name for c in m.columns] if m else []
 
-
-@lru_cache(maxsize=256)
-def _shape(sql: str) -> tuple[int, bool]:
-    from ..ir import SqlText
-
-    tree, err = parse_sql(SqlText(span=Span(file="", line=1, column=1, end_line=1, end_column=1), text=sql))
-    if tree is None:
-        return 0, False
-    return join_count(tree), is_aggregate_query(tree)

@@ -105,8 +105,15 @@ def _key(spec: Spec, k: Sink, name: str) -> tuple[tuple[str, ...], list[Fact], s
         return k.key, [fact(f"sink {k.name}: key {', '.join(k.key)}", k.span)], "the sink's key"
     m = spec.model(name)
     if m is not None:
-        return m.grain, ([fact(f"model {name}: grain {', '.join(m.grain)}", m.span)] if m.grain else
-                         [fact(f"model {name}: no grain", m.span)]), "the model's grain"
+        if m.grain:
+            return m.grain, [fact(f"model {name}: grain {', '.join(m.grain)}", m.span)], "the model's grain"
+        inherited = _inherited_key(spec, m)
+        if inherited is not None:
+            src, key = inherited
+            return key, [fact(f"model {name}: no grain, copies {src.name} row for row", m.span),
+                         fact(f"source {src.name}: primary key {', '.join(src.primary_key)}", src.span)], (
+                f"the primary key of {src.name}, which {name} copies row for row")
+        return (), [fact(f"model {name}: no grain", m.span)], "the model's grain"
     s = spec.source(name)
     if s is not None:
         pk = s.primary_key
@@ -119,6 +126,34 @@ def _key(spec: Spec, k: Sink, name: str) -> tuple[tuple[str, ...], list[Fact], s
                           + (f", window {mt.window.kind} {mt.window.size.text}" if mt.window else ""), mt.span)], (
             "the metric's dimensions" + (" and window" if mt.window else ""))
     return (), [], "nothing"
+
+
+def _inherited_key(spec: Spec, m) -> tuple | None:
+    """A grain-less model that copies one source row for row (no join, no aggregation) keeps its primary key."""
+    lin = Lineage(spec)
+    node, seen = m, set()
+    while node is not None and node.name not in seen:
+        seen.add(node.name)
+        joins, agg = lin.model_shape(node)
+        if joins or agg or len(node.depends_on) != 1:
+            return None
+        dep = node.depends_on[0]
+        src = spec.source(dep)
+        if src is not None:
+            break
+        node = spec.model(dep)
+    else:
+        return None
+    if src is None or not src.primary_key:
+        return None
+    out = []
+    for pk in src.primary_key:
+        col = next((c.name for c in m.columns if (t := lin.trace_to_source(m.name, c.name)) is not None
+                    and t[0].name == src.name and t[1].name == pk), None)
+        if col is None:
+            return None
+        out.append(col)
+    return src, tuple(out)
 
 
 def _from_kafka(spec: Spec, lin: Lineage, name: str) -> bool:

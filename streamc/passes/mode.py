@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import networkx as nx
+
 from ..diagnostics import Diagnostics
 from ..ir import Acknowledgement, CaptureMode, ConnectionKind, Engine, Mode, ModePlan, Sink, Spec
 from .graph import Lineage, fmt_bytes, fmt_rate, node_id
@@ -139,7 +141,9 @@ def _engines(spec: Spec, lin: Lineage, hot: set[str], cold: set[str]):
     # hot path, downstream first: a computing node feeding a Flink node runs inside that Flink job
     hot_reason: dict[str, str] = {}
     hot_facts: dict[str, list] = {}
-    order = [n for n in reversed(lin.ids()) if n in hot]
+    topo = list(nx.topological_sort(lin.g))
+    order = ([n for n in reversed(topo) if n in hot and not n.startswith("sink:")]  # downstream first (fusion)
+             + [n for n in topo if n in hot and n.startswith("sink:")])  # sinks once their inputs are known
     for nid in order:
         kind, name = nid.split(":", 1)
         e, r, f = _hot_engine(spec, lin, kind, name, nid, hot_engines, hot)
