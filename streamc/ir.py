@@ -570,6 +570,9 @@ class ModelPlan(Frozen):
     unique_key: tuple[str, ...] = ()
     incremental_strategy: str | None = None
     why: Why
+    # incremental models: the column a run filters new rows on (the partition column when whole partitions are
+    # replaced; else the column carrying the source's change cursor, e.g. updated_at; else its event time)
+    incremental_column: str | None = None
 
 
 class PiiPlan(Frozen):

@@ -269,6 +269,11 @@ def incremental_of(project: Project, m: Model, by_partition: Partition | None) -
     """The column `is_incremental()` filters on: the partition column when whole partitions are replaced,
     else the column copied from the source's incremental/CDC column (updated_at), else its event time."""
     ir = project.ir
+    decided = next((p.incremental_column for p in ir.plan.models if p.model == m.name and p.incremental_column), None)
+    if decided is not None:
+        lin = next((c for c in m.columns if c.name == decided), None)
+        if lin is not None and len(lin.inputs) == 1:
+            return Incremental(input=lin.inputs[0].node, input_column=lin.inputs[0].column, column=decided)
     wanted = [by_partition.column] if by_partition else []
     candidates: list[tuple[int, str]] = []
     for lin in m.columns:

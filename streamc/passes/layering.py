@@ -117,8 +117,54 @@ def _plan(spec: Spec, lin: Lineage, rec: Recorder, m: Model) -> ModelPlan:
     choice = mat + (f" (unique_key {', '.join(unique_key)}" if unique_key else "") + (
         f"{', ' if unique_key else ' ('}strategy {strategy})" if strategy else (")" if unique_key else ""))
     rec.decide(nid, "materialization", choice, w)
+    inc_col = _incremental_column(spec, rec, m, strategy) if mat == "incremental" else None
     return ModelPlan(model=m.name, layer=layer, materialization=mat, unique_key=unique_key,
-                     incremental_strategy=strategy, why=w)
+                     incremental_strategy=strategy, why=w, incremental_column=inc_col)
+
+
+def _trace(spec: Spec, node: str, column: str) -> tuple[str, str] | None:
+    """The source column a model column copies unchanged (through any number of models), if any."""
+    seen = set()
+    while (node, column) not in seen:
+        seen.add((node, column))
+        if spec.source(node) is not None:
+            return node, column
+        model = spec.model(node)
+        lin = next((c for c in model.columns if c.name == column), None) if model else None
+        if lin is None or len(lin.inputs) != 1:
+            return None
+        node, column = lin.inputs[0].node, lin.inputs[0].column
+    return None
+
+
+def _incremental_column(spec: Spec, rec: Recorder, m: Model, strategy: str | None) -> str | None:
+    """The column each incremental run filters on, with its reason (rules §7)."""
+    nid = node_id("model", m.name)
+    if strategy in ("insert_overwrite", "delete+insert") and m.partition is not None and not m.grain:
+        col, reason = m.partition.column, "whole partitions are replaced: a run reads the partitions it rebuilds"
+    else:
+        ranked = []
+        for c in m.columns:
+            origin = _trace(spec, m.name, c.name)
+            if origin is None:
+                continue
+            src = spec.source(origin[0])
+            cursor = src.capture.column if src.capture and src.capture.column else None
+            col = src.column(origin[1])
+            if cursor == origin[1] or (src.capture and src.capture.mode.value == "cdc" and origin[1] == "updated_at"):
+                ranked.append((0, c.name, f"{c.name} carries {src.name}.{origin[1]}, the source's change cursor: "
+                                          "updated rows are picked up, not only new ones"))
+            elif col is not None and col.event_time:
+                ranked.append((1, c.name, f"{c.name} carries {src.name}.{origin[1]}, its event time (no change "
+                                          "cursor is selected: updates to old rows are not picked up; select "
+                                          "updated_at to fix that)"))
+        if not ranked and m.partition is not None:
+            ranked.append((2, m.partition.column, "the partition column: no change cursor or event time is selected"))
+        if not ranked:
+            return None
+        _, col, reason = min(ranked)
+    rec.decide(nid, "incremental filter", col, why("growing", reason, fact(f"model {m.name}", m.span)))
+    return col
 
 
 def _layer(spec: Spec, lin: Lineage, rec: Recorder, m: Model):

@@ -143,5 +143,28 @@ def test_rule7_merge_sink_asks_for_merge():
 def test_rule7_decisions_cite_section_7():
     spec = compile_spec(make_spec(STG + mart() + "sink marts to wh { models fct_orders }\n")).spec
     ds = [d for d in spec.decisions if d.pass_name == "layering"]
-    assert {d.topic for d in ds} == {"layer", "materialization"}
+    assert {d.topic for d in ds} <= {"layer", "materialization", "incremental filter"}
+    assert {"layer", "materialization"} <= {d.topic for d in ds}
     assert all(d.why.rule.startswith("domain-rules §7") for d in ds)
+
+
+def test_rule7_incremental_models_filter_on_the_change_cursor_not_the_event_time():
+    """§7 large or growing tables: an incremental run must pick up updated rows, so it filters on the column
+    carrying the source's change cursor (updated_at) when the model selects it, else on the event time."""
+    from pathlib import Path
+
+    from streamc.compiler import compile_files
+
+    root = Path(__file__).resolve().parents[2]
+    spec = compile_files([root / "specs" / "orders_analytics.stream"]).spec
+    plan = next(p for p in spec.plan.models if p.model == "fct_orders")
+    assert plan.materialization == "incremental" and plan.incremental_column == "updated_at"
+    text = (root / "specs" / "orders_analytics.stream").read_text()
+    without = text.replace("o.created_at, o.updated_at", "o.created_at")
+    from streamc.compiler import compile_text
+
+    spec2 = compile_text(without, "orders_analytics.stream").spec
+    plan2 = next(p for p in spec2.plan.models if p.model == "fct_orders")
+    assert plan2.incremental_column == "created_at"  # falls back to the event time, and says why
+    d = next(d for d in spec2.decisions if d.subject == "model:fct_orders" and d.topic == "incremental filter")
+    assert "updates to old rows are not picked up" in d.why.reason
