@@ -92,6 +92,7 @@ class Pipeline(Node):
     domain: str | None = None
     tier: Tier = Tier.standard
     latency: Duration | None = None
+    latency_inclusive: bool = False  # `latency <= X` (the bound itself is allowed) rather than `latency < X`
     latency_span: Span | None = None
     schedule: Schedule | None = None
     mode: Mode | None = None

@@ -188,6 +188,7 @@ class Lowerer:
                 if d is not None:
                     fields["latency"] = d
                     fields["latency_span"] = span
+                    fields["latency_inclusive"] = str(cmp) == "<="
                 if str(cmp) not in ("<", "<="):
                     self.d.add("E112", self.sp(cmp), what="latency bound", value=str(cmp),
                                hint="latency is an upper bound: write `latency < 1m`")

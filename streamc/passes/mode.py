@@ -16,13 +16,17 @@ DB_KINDS = (ConnectionKind.postgres, ConnectionKind.mysql, ConnectionKind.sqlser
 
 
 def realtime_required(spec: Spec) -> bool:
-    """`latency < X` is an upper bound: the requirement is sub-minute when X <= 1m (`latency < 1m` is the rule's case).
+    """Is the latency requirement under a minute (rules §1)?
 
-    The IR keeps the bound, not the comparator; specs write `<` (the documented form), so the bound itself is
-    excluded: `latency < 1m` demands under a minute (streaming), `latency < 61s` allows 60.5 s (batch).
+    `latency < X` excludes X: `latency < 1m` demands under a minute (streaming), `latency < 61s` allows 60.5 s
+    (batch). `latency <= X` allows X itself: `latency <= 1m` allows exactly a minute (batch).
     """
     lat = spec.pipeline.latency
-    return lat is not None and lat.seconds <= REALTIME_LIMIT_S
+    if lat is None:
+        return False
+    if spec.pipeline.latency_inclusive:
+        return lat.seconds < REALTIME_LIMIT_S
+    return lat.seconds <= REALTIME_LIMIT_S
 
 
 def realtime_sink(spec: Spec, sink: Sink) -> bool:
@@ -43,7 +47,7 @@ def mode_pass(spec: Spec, diags: Diagnostics) -> Spec:
 
     facts = []
     if p.latency is not None:
-        facts.append(fact(f"latency < {p.latency.text}", p.latency_span))
+        facts.append(fact(f"latency {'<=' if p.latency_inclusive else '<'} {p.latency.text}", p.latency_span))
     else:
         facts.append(fact("no latency given: treated as a batch requirement"))
     for s in hot_sinks:

@@ -156,3 +156,16 @@ def test_rule1_every_decision_cites_section_1_and_its_facts_have_spans():
     top = decision(spec, "pipeline", "mode")
     latency = next(f for f in top.why.facts if f.text.startswith("latency"))
     assert latency.text == "latency < 1m" and latency.span is not None and latency.span.line == 5
+
+
+def test_rule1_latency_inclusive_bound_of_exactly_a_minute_is_batch():
+    """§1: latency < 1 minute -> streaming. `latency <= 1m` allows exactly one minute, so it is not under a minute."""
+    from streamc.compiler import compile_text
+
+    base = ('pipeline p {{ owner "x" latency {bound} acknowledge realtime }}\nconnection db postgres\n'
+            'connection events kafka\nsource s from db {{\n  table public.s\n  capture cdc\n  columns {{\n'
+            '    id bigint primary key\n  }}\n}}\nsink out to events {{ sources s }}\nexpect s {{ unique id }}\n')
+    strict = compile_text(base.format(bound="< 1m"), "a.stream").spec
+    inclusive = compile_text(base.format(bound="<= 1m"), "b.stream").spec
+    assert strict.plan.mode.mode.value == "streaming"
+    assert inclusive.plan.mode.mode.value == "batch"
