@@ -634,6 +634,12 @@ class Spec(Frozen):
     decisions: tuple[Decision, ...] = ()
     warnings: tuple[Warning_, ...] = ()
 
+    def model_copy(self, *, update=None, deep: bool = False) -> "Spec":
+        """A copy never inherits the name index: it is rebuilt from the copy's own nodes on first use."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_index", None)
+        return copy
+
     # lookups by name: O(1) through an index built once per (immutable) Spec
     @cached_property
     def _index(self) -> dict[str, dict]:

@@ -92,3 +92,12 @@ def test_compile_text_is_deterministic():
     a = compile_text(text, "x.stream").spec.model_dump_json()
     b = compile_text(text, "x.stream").spec.model_dump_json()
     assert a == b
+
+
+def test_model_copy_never_serves_a_stale_name_index():
+    s = spec()
+    assert s.source("orders").description is None  # the index is built here
+    changed = s.source("orders").model_copy(update={"description": "changed"})
+    s2 = s.model_copy(update={"sources": tuple(changed if x.name == "orders" else x for x in s.sources)})
+    assert s2.source("orders").description == "changed"
+    assert s.source("orders").description is None
