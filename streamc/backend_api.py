@@ -29,12 +29,17 @@ class Backend:
     `emit` must be pure: it reads the IR (never the parse tree), does no I/O, and returns
     {relative posix path: file text}. Anything it cannot express is reported by `check` as
     diagnostics (see `unsupported`), never silently dropped.
+
+    `features` names the IR features (streamc.features.Feature) the output expresses; `delegated` those the
+    backend deliberately leaves to another backend (dbt leaves the `schedule` to the orchestrator). For any
+    other feature a spec uses, `check` returns E120. streamc.testing checks all three claims.
     """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
     options_model: ClassVar[type[BaseModel]] = NoOptions
     features: ClassVar[frozenset[str]] = frozenset()
+    delegated: ClassVar[frozenset[str]] = frozenset()
 
     def check(self, ir: Spec, options: BaseModel) -> list[Diagnostic]:
         return []

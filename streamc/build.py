@@ -7,7 +7,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .backend_api import Registry, UsageError, parse_options, split_opts
+from .backend_api import Registry, UsageError, split_opts
+from .config import Config, resolve_options
 from .diagnostics import Diagnostic
 
 
@@ -32,8 +33,17 @@ class Profile:
             print(f"profile: {'total':<24} {total * 1000:9.1f} ms", file=sys.stderr)
 
 
-def selected_targets(args, registry: Registry) -> list[str]:
+def selected_targets(args, registry: Registry, config: Config | None = None) -> list[str]:
+    """`--target` names, else the configuration's `targets`, else every installed backend."""
     names = [n.strip() for chunk in args.target for n in chunk.split(",") if n.strip()]
+    if not names and config is not None and config.targets is not None:
+        for i, n in enumerate(config.targets):
+            if n not in registry.infos:
+                try:
+                    registry.get(n)
+                except UsageError as e:
+                    raise UsageError(f"{config.where('targets')}[{i}]: {e}") from None
+        names = list(config.targets)
     if not names:
         return registry.names()
     for n in names:
@@ -41,13 +51,25 @@ def selected_targets(args, registry: Registry) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def generate(spec, registry: Registry, targets: list[str], raw_opts: dict) -> tuple[dict[str, str], list[Diagnostic]]:
+def backend_options(registry: Registry, targets: list[str], raw_opts: dict, config: Config) -> dict:
+    """Each selected backend's validated options (file, then command line); every configured backend must exist."""
+    for name in sorted(config.backends):
+        if name not in registry.infos:
+            try:
+                registry.get(name)
+            except UsageError as e:
+                raise UsageError(f"{config.where('backends', name)}: {e}") from None
+    return {name: resolve_options(registry.get(name), config, raw_opts.get(name, {})) for name in targets}
+
+
+def generate(spec, registry: Registry, targets: list[str], options_by_backend: dict) -> tuple[dict[str, str],
+                                                                                              list[Diagnostic]]:
     """Run the backends' checks, then their emitters; files are keyed `<pipeline>/<path>`."""
     diags: list[Diagnostic] = []
     prepared = []
     for name in targets:
         backend = registry.get(name)
-        options = parse_options(backend, raw_opts.get(name, {}))
+        options = options_by_backend[name]
         diags.extend(backend.check(spec, options))
         prepared.append((backend, options))
     if any(d.severity == "error" for d in diags):
@@ -62,27 +84,30 @@ def generate(spec, registry: Registry, targets: list[str], raw_opts: dict) -> tu
     return files, diags
 
 
-def run_build(args) -> int:
+def run_build(args, config: Config | None = None) -> int:
     from .compiler import compile_files
     from .output import compare, write_tree
 
+    config = config or Config()
     prof = Profile(args.profile)
     missing = [p for p in args.specs if not Path(p).is_file()]
     if missing:
         print(f"streamc: error: no such spec file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
     registry = Registry()
-    targets = selected_targets(args, registry)
+    targets = selected_targets(args, registry, config)
     raw_opts = split_opts(args.opt)
     unknown = sorted(set(raw_opts) - set(targets))
     if unknown:
         raise UsageError(f"--opt for backend(s) not selected: {', '.join(unknown)}")
+    options_by_backend = backend_options(registry, targets, raw_opts, config)
 
     all_files: dict[str, str] = {}
     all_diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
     failed = False
-    for spec_path in args.specs:
+    # the order specs are named in changes nothing: each is compiled on its own, in a fixed order
+    for spec_path in sorted(dict.fromkeys(Path(p) for p in args.specs), key=lambda p: p.resolve().as_posix()):
         with prof.phase(f"compile {Path(spec_path).name}"):
             result = compile_files([spec_path], env=args.env)
         all_diags.extend(result.diagnostics)
@@ -91,7 +116,7 @@ def run_build(args) -> int:
             failed = True
             continue
         with prof.phase("backends"):
-            files, diags = generate(result.spec, registry, targets, raw_opts)
+            files, diags = generate(result.spec, registry, targets, options_by_backend)
         all_diags.extend(diags)
         if any(d.severity == "error" for d in diags):
             failed = True

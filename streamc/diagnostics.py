@@ -89,6 +89,21 @@ REGISTRY: dict[str, Code] = _codes(
          "{hint}"),
     Code("W204", "probable-pii", "warning", "column '{column}' looks like personal data but is not marked pii",
          "mark it pii(hash|mask|drop|encrypt|keep \"reason\"), or ignore this warning if it is not PII"),
+    # --- `streamc import`: reading an incoming handoff (the span is in the YAML file)
+    Code("E130", "handoff-unknown-kind", "error", "not a handoff streamc imports: {found}",
+         "a handoff has one of the top-level keys source_models (SCHEMA_TO_STREAM), analytics_requirements "
+         "(PULSE_TO_STREAM) or api_integration (BUILDER_TO_STREAM)"),
+    Code("E131", "handoff-unknown-field", "error", "unknown field '{field}' in {where}",
+         "{hint}"),
+    Code("E132", "handoff-missing-field", "error", "{where} is missing '{field}'",
+         "{hint}"),
+    Code("E133", "handoff-invalid-value", "error", "invalid {what}: '{value}'",
+         "{hint}"),
+    Code("E134", "handoff-yaml-syntax", "error", "the handoff is not valid YAML: {problem}",
+         "fix the YAML at this position"),
+    Code("E135", "handoff-spec-rejected", "error", "the spec written from this handoff does not compile: "
+         "{code} {message}",
+         "this is a streamc bug or a handoff value the importer misread: please report it with the handoff"),
 )
 
 

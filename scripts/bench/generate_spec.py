@@ -79,16 +79,16 @@ def generate(n: int, seed: int = 7) -> str:
                     f"    from {a}", "    group by account_id", '  """', "}", ""]
         models.append(name)
         k += 1
+    streaming = [name for i, name in enumerate(staging) if i % 3 == 0]  # staging over CDC sources
     for i in range(n_metrics):
-        out += [f"metric metric_{i} from {staging[i % len(staging)]} {{",
+        out += [f"metric metric_{i} from {streaming[i % len(streaming)]} {{",
                 "  measure sum(amount) as revenue, count(*) as events", "  by      status",
                 "  window  tumbling 1m", "}", ""]
     marts = [m for m in models if m.startswith("fct_")] or models
-    for i in range(n_sinks):
-        if i % 4 == 3 and n_metrics:
-            out += [f"sink live_{i} to cache {{ metrics metric_{i % n_metrics} ttl 1h }}", ""]
-        else:
-            out += [f"sink marts_{i} to warehouse {{ models {marts[i % len(marts)]} }}", ""]
+    for i in range(n_metrics):  # every metric feeds a real-time cache
+        out += [f"sink live_{i} to cache {{ metrics metric_{i} ttl 1h }}", ""]
+    for i in range(max(1, n_sinks - n_metrics)):
+        out += [f"sink marts_{i} to warehouse {{ models {marts[i % len(marts)]} }}", ""]
     for i in range(n_expects):
         target = models[i % len(models)]
         key = "account_id" if target.startswith("fct_") else "id"
