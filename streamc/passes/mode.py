@@ -132,9 +132,9 @@ def _paths(spec: Spec, lin: Lineage, mode: Mode, hot_sinks: list[Sink], cold_sin
     for s in cold_sinks:
         nid = node_id("sink", s.name)
         cold |= {nid} | lin.ancestors(nid)
-    for nid in ids:  # nodes no sink reads (checked only) stay with the durable cold path
-        if nid not in hot and nid not in cold:
-            cold.add(nid)
+    dangling = [nid for nid in ids if nid not in hot and nid not in cold]
+    for nid in dangling:  # nodes no sink reads (checked only) stay with the durable cold path, inputs included
+        cold |= {nid} | lin.ancestors(nid)
     return hot, cold
 
 

@@ -169,3 +169,25 @@ def test_rule1_latency_inclusive_bound_of_exactly_a_minute_is_batch():
     inclusive = compile_text(base.format(bound="<= 1m"), "b.stream").spec
     assert strict.plan.mode.mode.value == "streaming"
     assert inclusive.plan.mode.mode.value == "batch"
+
+
+def test_rule1_a_model_no_sink_reads_runs_on_the_cold_path_with_its_inputs():
+    """§1 hybrid: a model that feeds no sink is built in the warehouse (cold path); the models it reads must be
+    built there too, even when they also feed the hot path."""
+    from streamc.compiler import compile_text
+
+    text = ('pipeline p { owner "x" latency < 1m schedule daily at 06:00 UTC acknowledge realtime }\n'
+            'connection db postgres\nconnection wh snowflake\nconnection cache redis\n'
+            'source s from db {\n  table public.s\n  capture cdc\n  volume 1000/day peak 10/s avg_size 1KB\n'
+            '  columns {\n    id bigint primary key\n    amount numeric not null\n'
+            '    created_at timestamp not null event_time\n  }\n}\n'
+            'model stg_s from s { select id, amount, created_at }\n'
+            'model int_s { sql """select id, amount from stg_s""" }\n'
+            'model fct_s { grain id\n sql """select id, amount from s""" }\n'
+            'metric m from stg_s {\n  measure sum(amount) as total\n  window tumbling 1m\n}\n'
+            'sink live to cache { metrics m }\nsink marts to wh { models fct_s }\nexpect s { unique id }\n')
+    spec = compile_text(text, "h.stream").spec
+    plan = spec.plan.mode
+    assert plan.mode.value == "hybrid"
+    assert "model:int_s" in plan.batch_nodes
+    assert "model:stg_s" in plan.batch_nodes and "model:stg_s" in plan.streaming_nodes
