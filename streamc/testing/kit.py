@@ -361,7 +361,8 @@ def emit_in_subprocess(backend: Backend, specs: Sequence[SpecInput], options: Ba
         inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
         inp.write_text(json.dumps(payload), encoding="utf-8")
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        proc = subprocess.run([sys.executable, "-c", "from streamc.testing.kit import child_main; child_main()",
+        # -P: no cwd on sys.path, so the child imports the same (installed) streamc as the parent
+        proc = subprocess.run([sys.executable, "-P", "-c", "from streamc.testing.kit import child_main; child_main()",
                                str(inp), str(out)], capture_output=True, text=True, env=env, timeout=timeout)
         if proc.returncode != 0 or not out.is_file():
             raise ConformanceFailure(f"{backend.name}: the subprocess emitting with PYTHONHASHSEED={seed} failed "
