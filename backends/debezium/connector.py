@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from streamc import cdc_wire
 from streamc.ir import ConnectionKind
 
 from .design import Connector, Table, env_name
@@ -15,7 +16,6 @@ CLASSES = {
     ConnectionKind.mysql: "io.debezium.connector.mysql.MySqlConnector",
     ConnectionKind.sqlserver: "io.debezium.connector.sqlserver.SqlServerConnector",
 }
-JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 TITLES = {ConnectionKind.postgres: "PostgreSQL", ConnectionKind.mysql: "MySQL", ConnectionKind.sqlserver: "SQL Server"}
 REGEX_ROUTER = "org.apache.kafka.connect.transforms.RegexRouter"
 UNWRAP = "io.debezium.transforms.ExtractNewRecordState"
@@ -149,8 +149,8 @@ class ConfigBuilder:
         self.add("tombstones.on.delete", "true" if compacted else "false",
                  "a tombstone after each delete lets compaction remove the key" if compacted else
                  "the change topics are not compacted (Kafka plan): the delete event is enough")
-        self.add("decimal.handling.mode", "string", "wire contract: decimals as exact strings")
-        self.add("time.precision.mode", "isostring", "wire contract: temporal values as ISO-8601 strings (UTC)")
+        for key, value, why in cdc_wire.VALUE_SETTINGS:  # the wire contract every reader of the topics relies on
+            self.add(key, value, why)
         if c.heartbeat_ms:
             self.add("heartbeat.interval.ms", str(c.heartbeat_ms),
                      "capture plan: keeps the source position moving while the tables are quiet")
@@ -162,9 +162,8 @@ class ConfigBuilder:
         self.add("errors.log.enable", "true", "log failed operations")
         self.add("errors.log.include.messages", "false", "keep row values (personal data) out of the logs")
         self.add("errors.max.retries", "-1", "retry retriable database errors (e.g. a lost connection) forever")
-        for side in ("key", "value"):
-            self.add(f"{side}.converter", JSON_CONVERTER, "wire contract: JSON")
-            self.add(f"{side}.converter.schemas.enable", "false", "wire contract: no schema envelope")
+        for key, value, why in cdc_wire.CONVERTER_SETTINGS:
+            self.add(key, value, why)
         return self.settings
 
     def transforms(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from streamc import cdc_wire
 from streamc.ir import ConnectionKind, Spec
 
 from .connector import ROW_FIELDS, TITLES, EnvVar, Setting
@@ -149,8 +150,7 @@ def wire_contract(ir: Spec, c: Connector) -> list[str]:
 
     envelope = [t for t in c.tables if t.envelope == "debezium"]
     rows = [t for t in c.tables if t.envelope == "rows"]
-    out = ["JSON without a schema envelope (`JsonConverter`, `schemas.enable=false`); the message key is the "
-           "table's key columns."]
+    out = [cdc_wire.settings_line() + " The message key is the table's key columns."]
     if envelope:
         out.append(f"{topics(envelope)}: the Debezium change envelope, not unwrapped (capture plan: a stream "
                    "processor reads it as a changelog): `before`, `after`, `op` (`r` snapshot, `c`, `u`, `d`), "
@@ -159,9 +159,8 @@ def wire_contract(ir: Spec, c: Connector) -> list[str]:
         fields = ", ".join(f"`__{f.replace('.', '_')}`" for f in ROW_FIELDS[c.kind].split(","))
         out.append(f"{topics(rows)}: unwrapped rows (capture plan: only plain consumers read them): the row after "
                    f"the change plus {fields}; a delete is the old row with `__deleted: \"true\"`.")
-    out.append("Decimals as strings (`decimal.handling.mode=string`); dates, times and timestamps as ISO-8601 "
-               "strings in UTC (`time.precision.mode=isostring`: `2024-01-02T03:04:05.123456Z`, dates "
-               "`2024-01-02Z`).")
+    types = sorted({col.type.name for t in c.tables for col in ir.source(t.source).columns if col.name in t.columns})
+    out += [f"Columns of type {line}" for line in cdc_wire.form_lines(types)]
     if not any(t.compacted for t in c.tables):
         out.append("No tombstones: the change topics are not compacted.")
     for t in c.tables:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from streamc import cdc_wire
 from streamc.ir import (CaptureMode, ConnectionKind, Duration, Engine, Mode, Partition, PiiStrategy, SinkInputPlan,
                         SinkPlan, Span, Spec, TopicPlan)
 
@@ -379,6 +380,12 @@ class JobPlanner:
             return None
         if cdc:
             fmt = "debezium-json"
+            if capture is not None and capture.envelope not in (None, cdc_wire.CHANGELOG_ENVELOPE):
+                self.problems.append(Problem(
+                    src.span, f"source '{name}': the capture plan unwraps its change events to {capture.envelope} "
+                              "(envelope for plain consumers), which Flink cannot read as a changelog",
+                    "the capture pass must keep the Debezium envelope for a source a Flink job reads"))
+                return None
         else:
             fmt = SOURCE_FORMATS.get(src.format)
             if fmt is None:

@@ -11,6 +11,7 @@ from streamc.ir import Duration, Metric, Spec
 from streamc.sql_analysis import READ_DIALECT
 from streamc.sql_render import render_expression, render_sql
 
+from .cdc import TABLE_SUFFIX, TYPED_SUFFIX, WireColumn, wire_column
 from .connectors import Connectors
 from .dialect import DIALECT, ident, literal
 from .jobs import Job, JobPlanner, Output, Problem, SourceRead
@@ -134,7 +135,11 @@ class ScriptBuilder:
         output_columns = {o.table: [n for n, _ in self._output_columns(o)] for o in job.outputs}
         self.problems += plan_treatments(ir, job, output_columns)
         script.settings = self._settings(job, script)
-        script.sources = [self._source_table(read) for read in job.sources]
+        for read in job.sources:
+            table, view = self._source_table(read)
+            script.sources.append(table)
+            if view is not None:
+                script.views.append(view)
         for name in job.models:
             script.views.append(self._model_view(job, name))
         for name in job.metrics:
@@ -202,26 +207,41 @@ class ScriptBuilder:
                                "state grows without bound until 'table.exec.state.ttl' is set.")
         return out
 
-    def _source_table(self, read: SourceRead) -> Table:
+    def _source_table(self, read: SourceRead) -> tuple[Table, View | None]:
+        """The source's table; for a CDC topic whose wire forms Flink does not parse natively (streamc.cdc_wire),
+        the table `<source>__changes` holds the wire columns and computed typed ones, and a view `<source>`
+        gives the models the contract's column names and types."""
         src = self.ir.source(read.source)
         gone = self.planner.dropped.get(read.source, frozenset())
+        kept = [c for c in src.columns if c.name not in gone]
+        wire = [wire_column(name, c.type, ftype) if read.cdc else WireColumn(name, ftype, ftype.sql, None)
+                for c, (name, ftype) in zip(kept, self.schemas.columns(src.name))]
+        converted = [w for w in wire if w.conversion]
         columns = []
-        for c, (name, ftype) in zip([c for c in src.columns if c.name not in gone], self.schemas.columns(src.name)):
+        for c, w in zip(kept, wire):
             null = " NOT NULL" if (c.not_null or c.primary_key) else ""
-            columns.append(f"{ident(name)} {ftype.sql}{null}")
+            columns.append(f"{ident(w.name)} {w.physical}{null}")
+        columns += [f"{ident(w.typed)} AS {w.conversion}" for w in converted]
+        typed = {w.name: w.typed for w in wire}
         constraints = []
         comments = [f"source {src.name}: " + ("change events (Debezium) " if read.cdc else "events ") +
                     f"on topic {read.topic}"]
         if read.cdc:
-            comments.append("wire contract: Debezium JSON without schema envelope, not unwrapped; timestamps as "
-                            "ISO-8601 strings, decimals as strings")
+            comments.append("wire contract (streamc.cdc_wire): Debezium JSON without schema envelope, not unwrapped; "
+                            "decimals as strings, temporal values as ISO-8601 strings with a Z suffix "
+                            "(time.precision.mode=isostring)")
+        if converted:
+            comments.append("Flink's debezium-json rejects the Z suffix of dates, times and local timestamps, so "
+                            f"these are read as STRING and converted in {TYPED_SUFFIX} columns (the value as stored, "
+                            f"whatever the session time zone): {', '.join(w.name for w in converted)}")
         if read.watermark is not None:
             col, lateness = read.watermark
             ftype = self.schemas.type_of(src.name, col)
             if ftype is None or ftype.family not in ("timestamp", "ltz"):
                 self.problem(src.span, f"event time '{col}' of source '{src.name}' is not a timestamp",
                              "Flink watermarks need a TIMESTAMP(3) / TIMESTAMP_LTZ(3) column")
-            constraints.append(f"WATERMARK FOR {ident(col)} AS {ident(col)} - {interval(lateness)}")
+            rowtime = ident(typed.get(col, col))
+            constraints.append(f"WATERMARK FOR {rowtime} AS {rowtime} - {interval(lateness)}")
             comments.append(f"watermark: event time {col} minus the allowed lateness {lateness.text} (watermark plan)")
         if gone:
             comments.append(f"not captured (pii drop): {', '.join(sorted(gone))}")
@@ -230,8 +250,16 @@ class ScriptBuilder:
         if read.group_id is None and not self.test:
             comments.append("GAP: the plan names no single consumer group for this topic; offsets live in "
                             "Flink checkpoints only")
-        return Table(name=src.name, comments=comments, columns=columns, constraints=constraints, partitioned_by=[],
-                     options=[])
+        if not converted:
+            return Table(name=src.name, comments=comments, columns=columns, constraints=constraints,
+                         partitioned_by=[], options=[]), None
+        table = Table(name=src.name + TABLE_SUFFIX, comments=comments, columns=columns, constraints=constraints,
+                      partitioned_by=[], options=[])
+        select = [ident(w.name) if w.typed == w.name else f"{ident(w.typed)} AS {ident(w.name)}" for w in wire]
+        body = "SELECT\n    " + _list(select) + f"\nFROM {ident(table.name)}"
+        view = View(name=src.name, comments=[f"source {src.name} in its contract's column types (a projection: the "
+                                             "event-time attribute and the changelog pass through)"], body=body)
+        return table, view
 
     def _model_view(self, job: Job, name: str) -> View:
         model = self.ir.model(name)

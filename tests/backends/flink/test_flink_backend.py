@@ -10,10 +10,12 @@ import pytest
 
 from streamc.backend_api import Registry, UsageError, parse_options
 from streamc.compiler import compile_files
-from streamc.ir import Duration, Engine, PiiPlan, PiiStrategy, SinkInputPlan, SinkPlan, Why
+from streamc.ir import ColumnType, Duration, Engine, PiiPlan, PiiStrategy, SinkInputPlan, SinkPlan, Span, Why
 from streamc.backends.flink import FlinkBackend, FlinkOptions
+from streamc import cdc_wire
+from streamc.backends.flink.cdc import CONVERSIONS, NATIVE, wire_column
 from streamc.backends.flink.dialect import ident
-from streamc.backends.flink.schema import FType, aggregate, arithmetic
+from streamc.backends.flink.schema import FType, aggregate, arithmetic, from_column_type
 from streamc.backends.flink.statements import config_duration, interval
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -21,6 +23,7 @@ from flink_cases import REFERENCE_SPECS, cases  # noqa: E402
 
 CASES = cases()
 WHY = Why(rule="test", reason="test")
+WHERE = Span(file="t.stream", line=1, column=1, end_line=1, end_column=2)
 
 
 def emit(spec, test: bool = False) -> dict[str, str]:
@@ -90,11 +93,48 @@ def test_orders_analytics_follows_the_plan():
     assert f"SET 'execution.checkpointing.interval' = '{config_duration(plan.reliability.checkpoint_interval)}'" in text
     assert "SET 'execution.checkpointing.mode' = 'AT_LEAST_ONCE'" in text
     assert f"'topic' = '{cdc_topic.name}'" in text and "'format' = 'debezium-json'" in text
-    assert f"WATERMARK FOR {mark.event_time} AS {mark.event_time} - {interval(mark.lateness)}" in text
+    rowtime = f"{mark.event_time}__typed"  # the wire string, converted (streamc.cdc_wire)
+    assert f"WATERMARK FOR {rowtime} AS {rowtime} - {interval(mark.lateness)}" in text
+    assert f"{mark.event_time} STRING NOT NULL" in text and f"{rowtime} AS {mark.event_time}" in text
     assert "TABLE(\n    TUMBLE(TABLE stg_orders, DESCRIPTOR(created_at), INTERVAL '1' MINUTE)\n)" in text
     assert "'connector' = 'upsert-kafka'" in text and f"'topic' = '{metric_topic.name}'" in text
     assert f"PRIMARY KEY ({', '.join(metric_topic.key)}) NOT ENFORCED" in text
     assert "PRIMARY KEY (id) NOT ENFORCED" in text  # the CDC source's key, for the changelog
+
+
+def test_cdc_source_reads_the_debezium_wire_forms():
+    """Each wire form of streamc.cdc_wire is read natively or as STRING converted to the contract's type; the
+    source view renames the converted columns back, so the models see the contract's names and types."""
+    assert set(NATIVE) | set(CONVERSIONS) == set(cdc_wire.FORMS)
+    text = only(emit(CASES["orders_analytics"]))
+    table = re.search(r"CREATE TEMPORARY TABLE orders__changes \(\n(.*?)\n\) WITH", text, re.S).group(1)
+    assert "    total_amount DECIMAL(10, 2) NOT NULL," in table  # a decimal string: parsed exactly
+    assert "    created_at__typed AS CAST(REPLACE(REPLACE(created_at, 'T', ' '), 'Z', '') AS TIMESTAMP(3))," in table
+    view = re.search(r"CREATE TEMPORARY VIEW orders AS\n(.*?);", text, re.S).group(1)
+    assert "created_at__typed AS created_at,\n    updated_at__typed AS updated_at\nFROM orders__changes" in view
+    assert text.index("CREATE TEMPORARY VIEW orders AS") < text.index("CREATE TEMPORARY VIEW stg_orders AS")
+    def read(type_name: str):
+        t = ColumnType(span=WHERE, name=type_name)
+        return wire_column("c", t, from_column_type(t))
+
+    for type_name, sql_type in {"date": "DATE", "time": "TIME(0)", "timestamp": "TIMESTAMP(3)"}.items():
+        col = read(type_name)
+        assert col.physical == "STRING" and col.typed == "c__typed" and col.conversion.endswith(f"AS {sql_type})")
+    for type_name, sql_type in {"timestamptz": "TIMESTAMP_LTZ(3)", "numeric": "DECIMAL(38, 18)", "bytes": "BYTES",
+                                "json": "STRING", "bigint": "BIGINT", "boolean": "BOOLEAN"}.items():
+        assert (read(type_name).physical, read(type_name).conversion) == (sql_type, None)  # parsed natively
+
+
+def test_non_cdc_sources_keep_their_declared_types():
+    text = only(emit(CASES["clickstream"]))
+    assert "__typed" not in text and "__changes" not in text and "viewed_at TIMESTAMP(3)" in text
+
+
+def test_cdc_source_unwrapped_to_rows_is_refused():
+    spec = CASES["orders_analytics"]
+    captures = tuple(c.model_copy(update={"envelope": "rows"}) for c in spec.plan.captures)
+    assert any("capture plan unwraps its change events to rows" in p for p in problems(with_plan(spec,
+                                                                                                   captures=captures)))
 
 
 def test_changed_plan_changes_the_script():
@@ -104,7 +144,7 @@ def test_changed_plan_changes_the_script():
     marks = tuple(w.model_copy(update={"lateness": Duration(seconds=150, text="150s")}) for w in plan.watermarks)
     text = only(emit(with_plan(spec, reliability=rel, watermarks=marks)))
     assert "SET 'execution.checkpointing.interval' = '10 s'" in text
-    assert "created_at - INTERVAL '150' SECOND(3)" in text
+    assert "created_at__typed - INTERVAL '150' SECOND(3)" in text
 
 
 def test_missing_checkpoint_interval_is_a_marked_gap_not_a_default():

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from streamc import cdc_wire
 from streamc.backends.flink import FlinkBackend, FlinkOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -140,9 +141,20 @@ def cdc(op: str, before: dict | None, after: dict | None) -> dict:
     return {"before": before, "after": after, "op": op}
 
 
+def on_the_wire(spec, source: str, changelog: list[dict]) -> list[dict]:
+    """Change events with Python values, written the way Debezium writes them (the wire contract, streamc.cdc_wire:
+    e.g. timestamps `2026-01-01T10:00:05Z`, decimals as strings)."""
+    src = spec.source(source)
+
+    def row(r: dict | None) -> dict | None:
+        return None if r is None else {k: cdc_wire.encode(src.column(k).type, v) for k, v in r.items()}
+
+    return [dict(e, before=row(e["before"]), after=row(e["after"])) for e in changelog]
+
+
 def order(i: int, store: int, amount: str, created: datetime, status: str = "pending") -> dict:
     return {"id": i, "customer_id": 100 + i, "store_id": store, "email": f"c{i}@example.com",
-            "total_amount": amount, "status": status, "created_at": iso(created), "updated_at": None}
+            "total_amount": amount, "status": status, "created_at": created, "updated_at": None}
 
 
 ORDERS = [order(1, 10, "10.00", ts(0, 5)), order(2, 10, "5.50", ts(0, 20)), order(3, 20, "2.25", ts(0, 59)),
@@ -152,7 +164,7 @@ ORDERS = [order(1, 10, "10.00", ts(0, 5)), order(2, 10, "5.50", ts(0, 20)), orde
 
 def orders_changelog() -> list[dict]:
     o = {r["id"]: r for r in ORDERS}
-    paid = dict(o[2], total_amount="6.50", status="completed", updated_at=iso(ts(0, 50)))
+    paid = dict(o[2], total_amount="6.50", status="completed", updated_at=ts(0, 50))
     return [cdc("c", None, o[1]), cdc("c", None, o[2]), cdc("c", None, o[3]), cdc("c", None, o[5]),
             cdc("c", None, o[1]),  # a replayed event (Debezium delivers at least once)
             cdc("u", o[2], paid), cdc("c", None, o[4]), cdc("d", o[3], None), cdc("c", None, o[6]),
@@ -174,12 +186,13 @@ def test_orders_analytics_revenue_per_minute_on_flink(specs, tmp_path):
     files = emit(specs["orders_analytics"], test=True)
     assert list(files) == ["flink/revenue_per_minute.sql"]
     changelog = orders_changelog()
-    run = run_script(tmp_path, files["flink/revenue_per_minute.sql"], "revenue", {"orders": changelog})
+    wire = on_the_wire(specs["orders_analytics"], "orders", changelog)
+    assert wire[0]["after"]["created_at"] == "2026-01-01T10:00:05Z"
+    run = run_script(tmp_path, files["flink/revenue_per_minute.sql"], "revenue", {"orders": wire})
 
     expected: dict[tuple, tuple] = defaultdict(lambda: (Decimal(0), 0))
     for row in final_rows(changelog).values():
-        created = datetime.fromisoformat(row["created_at"])
-        start = created.replace(second=0)
+        start = row["created_at"].replace(second=0)
         rev, n = expected[(row["store_id"], iso(start))]
         expected[(row["store_id"], iso(start))] = (rev + Decimal(row["total_amount"]), n + 1)
 
@@ -341,14 +354,18 @@ def test_flink_sinks_on_flink(specs, tmp_path):
 
 @pytest.mark.realtools
 def test_changelog_into_upsert_sink_on_flink(specs, tmp_path):
-    files = emit(specs["orders_mirror_flink_sinks"], test=True)
-    o1 = {"id": 1, "status": "open", "total_amount": "10.00", "updated_at": iso(ts(0))}
-    o2 = {"id": 2, "status": "open", "total_amount": "3.25", "updated_at": iso(ts(1))}
-    o1b = dict(o1, status="paid", updated_at=iso(ts(2)))
+    spec = specs["orders_mirror_flink_sinks"]
+    files = emit(spec, test=True)
+    o1 = {"id": 1, "status": "open", "total_amount": "10.00", "updated_at": ts(0)}
+    o2 = {"id": 2, "status": "open", "total_amount": "3.25", "updated_at": ts(1)}
+    o1b = dict(o1, status="paid", updated_at=ts(2, 0.25))
     changelog = [cdc("c", None, o1), cdc("c", None, o2), cdc("u", o1, o1b), cdc("d", o2, None)]
-    run = run_script(tmp_path, files["flink/serving_orders.sql"], "mirror", {"orders": changelog})
+    wire = on_the_wire(spec, "orders", changelog)
+    assert wire[2]["after"]["updated_at"] == "2026-01-01T10:02:00.25Z"
+    run = run_script(tmp_path, files["flink/serving_orders.sql"], "mirror", {"orders": wire})
     got = fold(output_rows(run["work"], "serving_orders"), ("order_id",))
-    assert {k[0]: (v["status"], dec(v["doubled"])) for k, v in got.items()} == {1: ("PAID", Decimal("20.00"))}
+    assert {k[0]: (v["status"], dec(v["doubled"]), v["updated_at"]) for k, v in got.items()} == \
+        {1: ("PAID", Decimal("20.00"), "2026-01-01T10:02:00.25")}
 
 
 def run_continuing(script: Path, work: Path, params: dict[str, str]) -> dict:
