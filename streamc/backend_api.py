@@ -23,6 +23,15 @@ class NoOptions(BaseModel):
     model_config = {"extra": "forbid"}
 
 
+@dataclass(frozen=True)
+class Unsupported:
+    """Something a backend cannot express, gathered while it plans its output; `check` reports each as E120."""
+
+    span: Span | None
+    what: str
+    hint: str
+
+
 class Backend:
     """Subclass, set `name`, `options_model` and `features`, implement `emit`; optionally `check`.
 

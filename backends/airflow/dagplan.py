@@ -14,6 +14,7 @@ from .naming import (INTERVAL_END, INTERVAL_START, WAREHOUSE_DIALECTS, Names, Sq
                      warehouse_of)
 from .pycode import Arg, Code, args, duration, identifier, literal
 from .schedule import Timetable, timetable
+from streamc.backend_api import Unsupported as Problem
 
 BATCH_ENGINES = (Engine.warehouse_sql, Engine.orchestrator)
 SQL_SOURCES = (ConnectionKind.postgres, ConnectionKind.mysql, ConnectionKind.sqlserver)
@@ -50,11 +51,6 @@ def node_name(node_id: str) -> str:
     return node_id.split(":", 1)[-1]
 
 
-@dataclass(frozen=True)
-class Problem:
-    span: Span | None
-    what: str
-    hint: str
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,13 @@ from streamc.ir import (
 
 from . import statements as sql
 from .targets import STORAGE_KINDS, WAREHOUSE_KINDS, Target, env_name, storage_target, warehouse_target
+from streamc.backend_api import Unsupported as Problem
 
 COMPARISONS = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "=": "==", "==": "==", "!=": "!=", "<>": "!="}
 TIME_TYPES = ("date", "timestamp", "timestamptz", "datetime")
 LAYER_ORDER = {"staging": 0, "intermediate": 1, "mart": 2}
 
 
-@dataclass(frozen=True)
-class Problem:
-    span: Span | None
-    what: str
-    hint: str
 
 
 @dataclass(frozen=True)

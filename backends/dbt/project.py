@@ -20,12 +20,12 @@ from streamc.ir import (
     PiiStrategy,
     Severity,
     Source,
-    Span,
     Spec,
 )
 from streamc.sql_analysis import READ_DIALECT
 
 from .warehouse import WAREHOUSES, Warehouse
+from streamc.backend_api import Unsupported as Problem
 
 # plan layer -> models/ folder
 LAYER_FOLDERS = {
@@ -40,13 +40,6 @@ UNPLANNED = "unplanned"  # folder of models the passes have not placed yet (a vi
 PARTITION_OVERWRITE = {"insert_overwrite", "overwrite_partition"}
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something the dbt backend cannot express (becomes an E120 diagnostic in `check`)."""
-
-    span: Span | None
-    what: str
-    hint: str
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from streamc.ir import CapturePlan, ConnectionKind, Engine, Source, Span, Spec
+from streamc.backend_api import Unsupported as Problem
 
 KINDS = (ConnectionKind.postgres, ConnectionKind.mysql, ConnectionKind.sqlserver)
 DEFAULT_SCHEMA = {ConnectionKind.postgres: "public", ConnectionKind.sqlserver: "dbo"}  # MySQL: the database
@@ -20,11 +21,6 @@ SNAPSHOT_MODES = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    span: Span | None
-    what: str
-    hint: str
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streamc import cdc_wire
+from streamc.backend_api import Unsupported as Problem
 from streamc.ir import (CaptureMode, ConnectionKind, Duration, Engine, Mode, Partition, PiiStrategy, SinkInputPlan,
                         SinkPlan, Span, Spec, TopicPlan)
 
@@ -14,13 +15,6 @@ FILE_KINDS = {ConnectionKind.s3: "s3", ConnectionKind.gcs: "gs"}
 SOURCE_FORMATS = {None: "json", "json": "json", "jsonl": "json", "avro": "avro-confluent", "csv": "csv"}
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something the Flink backend cannot express; check() turns it into an E120 diagnostic."""
-
-    span: Span | None
-    what: str
-    hint: str
 
 
 @dataclass(frozen=True)
