@@ -7,6 +7,7 @@ import json
 from pydantic import BaseModel
 
 from streamc.backend_api import Backend
+from streamc.features import FEATURES
 from streamc.ir import IR_VERSION, Spec
 
 
@@ -18,7 +19,7 @@ class IrJsonBackend(Backend):
     name = "ir"
     description = "the compiled IR as JSON (ir.json) and its JSON Schema"
     options_model = IrJsonOptions
-    features = frozenset({"pipeline", "source", "model", "metric", "sink", "expectation", "plan"})
+    features = FEATURES  # the IR JSON carries every feature of the spec
 
     def emit(self, ir: Spec, options: IrJsonOptions) -> dict[str, str]:
         data = ir.model_dump(mode="json", by_alias=True)

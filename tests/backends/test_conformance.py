@@ -23,10 +23,6 @@ UNDECLARED = "emits files for a spec using it, yet neither declares nor delegate
 PLAN_WORD = "'plan' is not an IR feature of the vocabulary (streamc.features): every compiled spec has a plan"
 KNOWN: dict[tuple[str, str], str] = {
     **{(b, "feature-names"): PLAN_WORD for b in ("dagster", "dbt", "flink")},
-    ("ir", "feature-names"): PLAN_WORD + "; nor is 'pipeline'",
-    **{("ir", f"unsupported-feature[{f}]"): "the IR JSON expresses every feature: declare them all"
-       for f in ("api", "cdc", "dedup", "environments", "files", "history", "partitions", "pii", "schedule", "topic",
-                 "windows")},
     **{("dbt", f"unsupported-feature[{f}]"): UNDECLARED
        for f in ("api", "environments", "files", "partitions", "schedule")},
     **{("dagster", f"unsupported-feature[{f}]"): UNDECLARED for f in ("api", "environments", "files")},
