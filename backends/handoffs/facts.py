@@ -61,7 +61,8 @@ def model_types(ir: Spec) -> dict[str, dict[str, str | None]]:
             if any(d not in schema and ir.model(d) is not None for d in m.depends_on):
                 later.append(m)
                 continue
-            out[m.name] = _infer(m.sql.text, schema, [c.name for c in m.columns])
+            reads = {d: schema[d] for d in m.depends_on if d in schema}  # only what it reads: O(1) per model
+            out[m.name] = _infer(m.sql.text, reads, [c.name for c in m.columns])
             schema[m.name] = {k: v or "text" for k, v in out[m.name].items()}
         pending = later
         if not pending:

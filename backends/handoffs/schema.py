@@ -40,8 +40,7 @@ def _column_description(ir: Spec, m: Model, name: str) -> str:
     return f"{expression} (from {sources})"
 
 
-def derived_models(ir: Spec) -> list[dict]:
-    types = model_types(ir)
+def derived_models(ir: Spec, types: dict[str, dict[str, str | None]]) -> list[dict]:
     plans = {p.model: p for p in ir.plan.models}
     sinks_of: dict[str, list[str]] = {}
     for k in ir.sinks:
@@ -82,8 +81,7 @@ def derived_models(ir: Spec) -> list[dict]:
     return out
 
 
-def _source_type(ir: Spec, node: str, column: str) -> str:
-    types = model_types(ir)
+def _source_type(ir: Spec, types: dict[str, dict[str, str | None]], node: str, column: str) -> str:
     src = ir.source(node)
     if src is not None:
         c = src.column(column)
@@ -91,7 +89,7 @@ def _source_type(ir: Spec, node: str, column: str) -> str:
     return types.get(node, {}).get(column) or "unknown"
 
 
-def published_outputs(ir: Spec) -> list[dict]:
+def published_outputs(ir: Spec, types: dict[str, dict[str, str | None]]) -> list[dict]:
     """Metrics and sources a sink publishes as they are (Kafka topics, caches): their record schema."""
     out = []
     captures = {c.source: c for c in ir.plan.captures}
@@ -103,7 +101,7 @@ def published_outputs(ir: Spec) -> list[dict]:
             tp = next((t for t in ir.plan.topics if t.name == topic_name), None)
             if kind == "metric":
                 m = ir.metric(name)
-                cols = [{"name": d, "type": _source_type(ir, m.from_, d), "description": "dimension",
+                cols = [{"name": d, "type": _source_type(ir, types, m.from_, d), "description": "dimension",
                          "not_null": True} for d in m.dimensions]
                 if m.window is not None:
                     cols += [{"name": "window_start", "type": "timestamp", "not_null": True,
@@ -112,7 +110,7 @@ def published_outputs(ir: Spec) -> list[dict]:
                               "description": "end of the window"}]
                 for x in m.measures:
                     t = "bigint" if x.function in ("count", "count_distinct") else (
-                        _source_type(ir, m.from_, x.column) if x.column else "bigint")
+                        _source_type(ir, types, m.from_, x.column) if x.column else "bigint")
                     cols.append({"name": x.alias, "type": t, "description": x.expression})
                 entry = {"name": name, "description": m.description or f"metric {name} from {m.from_}, "
                          f"published to sink {sp.sink} ({ip.strategy})", "source": ir.pipeline.name,
@@ -140,4 +138,5 @@ def published_outputs(ir: Spec) -> list[dict]:
 
 
 def schema_handoff(ir: Spec) -> dict:
-    return {"derived_models": derived_models(ir) + published_outputs(ir)}
+    types = model_types(ir)  # inferred once: it parses and types every model's SQL
+    return {"derived_models": derived_models(ir, types) + published_outputs(ir, types)}
