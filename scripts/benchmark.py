@@ -104,15 +104,21 @@ def main() -> int:
             phases[name] = statistics.median(r["phases"].get(name, 0.0) for r in runs)
         row = {"n": n, "wall": median_of(runs, "wall"), "cpu": median_of(runs, "cpu"),
                "rss_mb": max(r["max_rss_kb"] for r in runs) / 1024, "phases": phases, "dbt_parse": None}
-        dbt_dir = next(out.glob("*/dbt"), None)
+        # dbt parses the same project built for DuckDB (the adapter installed in the dbt env)
+        duck = work / f"out_{n}_duckdb"
+        subprocess.run([streamc_exe(), "build", str(spec), "-o", str(duck), "--target", "dbt", "--opt",
+                        "dbt.target_warehouse=duckdb"], capture_output=True, text=True)
+        dbt_dir = next(duck.glob("*/dbt"), None)
         if dbt_py is not None and dbt_dir is not None and n in (100, 1000):
             dbt_runs = []
             for _ in range(args.repeat):
                 env = dict(os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="False", DO_NOT_TRACK="1")
                 dbt_runs.append(measure([str(dbt_py.parent / "dbt"), "parse", "--no-partial-parse",
                                          "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir)], env=env))
-            row["dbt_parse"] = median_of(dbt_runs, "wall")
             row["dbt_rc"] = dbt_runs[0]["rc"]
+            row["dbt_parse"] = median_of(dbt_runs, "wall") if row["dbt_rc"] == 0 else None
+            if row["dbt_rc"] != 0:
+                print(f"dbt parse failed for N={n}: {dbt_runs[0]['stderr'][-800:]}", file=sys.stderr)
         rows.append(row)
         print(f"N={n}: {row['wall']:.2f}s wall, {row['rss_mb']:.0f} MB", file=sys.stderr)
 

@@ -25,10 +25,16 @@ class Profile:
         finally:
             self.rows.append((name, time.perf_counter() - start))
 
+    def add(self, name: str, seconds: float) -> None:
+        self.rows.append((name, seconds))
+
     def print(self) -> None:
         if self.enabled:
-            total = sum(t for _, t in self.rows)
-            for name, t in self.rows:
+            summed: dict[str, float] = {}
+            for name, t in self.rows:  # repeated phases (several specs) add up
+                summed[name] = summed.get(name, 0.0) + t
+            total = sum(summed.values())
+            for name, t in summed.items():
                 print(f"profile: {name:<24} {t * 1000:9.1f} ms", file=sys.stderr)
             print(f"profile: {'total':<24} {total * 1000:9.1f} ms", file=sys.stderr)
 
@@ -62,21 +68,25 @@ def backend_options(registry: Registry, targets: list[str], raw_opts: dict, conf
     return {name: resolve_options(registry.get(name), config, raw_opts.get(name, {})) for name in targets}
 
 
-def generate(spec, registry: Registry, targets: list[str], options_by_backend: dict) -> tuple[dict[str, str],
-                                                                                              list[Diagnostic]]:
+def generate(spec, registry: Registry, targets: list[str], options_by_backend: dict,
+             prof: "Profile | None" = None) -> tuple[dict[str, str], list[Diagnostic]]:
     """Run the backends' checks, then their emitters; files are keyed `<pipeline>/<path>`."""
+    prof = prof or Profile(False)
     diags: list[Diagnostic] = []
     prepared = []
     for name in targets:
         backend = registry.get(name)
         options = options_by_backend[name]
-        diags.extend(backend.check(spec, options))
+        with prof.phase(f"backend {name}"):
+            diags.extend(backend.check(spec, options))
         prepared.append((backend, options))
     if any(d.severity == "error" for d in diags):
         return {}, diags
     files: dict[str, str] = {}
     for backend, options in prepared:
-        for rel, text in backend.emit(spec, options).items():
+        with prof.phase(f"backend {backend.name}"):
+            emitted = backend.emit(spec, options)
+        for rel, text in emitted.items():
             key = f"{spec.pipeline.name}/{rel}"
             if key in files and files[key] != text:
                 raise UsageError(f"two backends emit '{key}' with different content")
@@ -89,7 +99,10 @@ def run_build(args, config: Config | None = None) -> int:
     from .output import compare, write_tree
 
     config = config or Config()
+    from . import IMPORTED_AT
+
     prof = Profile(args.profile)
+    prof.add("import + start-up", time.perf_counter() - IMPORTED_AT)
     missing = [p for p in args.specs if not Path(p).is_file()]
     if missing:
         print(f"streamc: error: no such spec file: {', '.join(map(str, missing))}", file=sys.stderr)
@@ -108,15 +121,15 @@ def run_build(args, config: Config | None = None) -> int:
     failed = False
     # the order specs are named in changes nothing: each is compiled on its own, in a fixed order
     for spec_path in sorted(dict.fromkeys(Path(p) for p in args.specs), key=lambda p: p.resolve().as_posix()):
-        with prof.phase(f"compile {Path(spec_path).name}"):
-            result = compile_files([spec_path], env=args.env)
+        result = compile_files([spec_path], env=args.env)
+        for phase, seconds in result.timings.items():
+            prof.add(phase, seconds)
         all_diags.extend(result.diagnostics)
         sources.update(result.sources)
         if not result.ok:
             failed = True
             continue
-        with prof.phase("backends"):
-            files, diags = generate(result.spec, registry, targets, options_by_backend)
+        files, diags = generate(result.spec, registry, targets, options_by_backend, prof)
         all_diags.extend(diags)
         if any(d.severity == "error" for d in diags):
             failed = True

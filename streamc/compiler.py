@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class CompileResult:
     spec: Spec | None
     diagnostics: list[Diagnostic]
     sources: dict[str, str] = field(default_factory=dict)  # display path -> text, for rendering carets
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds, for `build --profile`
 
     @property
     def ok(self) -> bool:
@@ -106,9 +108,13 @@ class Loader:
 def compile_files(paths: list[Path], env: str | None = None, run_passes: bool = True) -> CompileResult:
     diags = Diagnostics()
     loader = Loader(diags)
+    start = time.perf_counter()
     for p in paths:
         loader.load(Path(p), [])
-    return _finish(loader, diags, env, run_passes)
+    parsed = time.perf_counter()
+    result = _finish(loader, diags, env, run_passes)
+    result.timings = {"parse + lower": parsed - start, **result.timings}
+    return result
 
 
 def compile_text(text: str, name: str = "<input>.stream", env: str | None = None,
@@ -122,11 +128,14 @@ def compile_text(text: str, name: str = "<input>.stream", env: str | None = None
 
 def _finish(loader: Loader, diags: Diagnostics, env: str | None, run_passes: bool) -> CompileResult:
     spec = None
+    timings: dict[str, float] = {}
     blocking = any(d.code in BLOCKING_CODES for d in diags.items)
     if not blocking and loader.items:
         # imported files are appended before their importer: restore the reading order (root first)
         items = list(reversed(loader.items))
+        start = time.perf_counter()
         spec = Analyzer(items, diags).run()
+        timings["analysis (IR)"] = time.perf_counter() - start
         if spec is not None and env is not None and env not in {e.name for e in spec.environments}:
             known = sorted(e.name for e in spec.environments)
             diags.add("E100", spec.pipeline.span, kind="environment", name=env,
@@ -134,9 +143,11 @@ def _finish(loader: Loader, diags: Diagnostics, env: str | None, run_passes: boo
         if spec is not None and run_passes and not diags.has_errors():
             from .passes import run_passes as _run
 
+            start = time.perf_counter()
             spec = _run(spec, diags)
+            timings["passes"] = time.perf_counter() - start
     result = CompileResult(spec=None if diags.has_errors() else spec, diagnostics=diags.sorted(),
-                           sources=loader.texts)
+                           sources=loader.texts, timings=timings)
     return result
 
 
