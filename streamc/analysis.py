@@ -12,8 +12,8 @@ from .diagnostics import Diagnostics, did_you_mean
 from .ir import (CheckKind, Column, ColumnLineage, ColumnType, Connection, Expectation, Metric, Model, Reference,
                  Sink, Source, Span, Spec, SqlText)
 from .lower import FileItems
-from .sql_analysis import (column_position, is_aggregate_query, join_count, parse_sql, query_shape,
-                           uses_ctes_or_subqueries)
+from .sql_analysis import (column_position, expression_columns, identifier_span, is_aggregate_query, join_count,
+                           parse_sql, query_shape, uses_ctes_or_subqueries)
 
 SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|credential|private[_-]?key|auth)", re.I)
 PII_NAMES = re.compile(r"^(e?mail|email_address|phone(_number)?|mobile|ssn|social_security(_number)?|"
@@ -242,8 +242,7 @@ class Analyzer:
                 if t in self.models:
                     g.add_edge(t, m.name)
                 elif t not in self.sources:
-                    pos = next((column_position(m.sql, tb) for tb in tree.find_all(exp.Table) if tb.name == t), m.sql.span)
-                    self.d.add("E100", _table_span(m, tree, t) or pos, kind="model or source", name=t,
+                    self.d.add("E100", _table_span(m, tree, t), kind="model or source", name=t,
                                hint=did_you_mean(t, list(self.models) + list(self.sources), "model or source"))
         cyclic: set[str] = set()
         for cycle in _cycles(g):
@@ -282,7 +281,7 @@ class Analyzer:
                     lineage.append(ColumnLineage(name=c.name, inputs=ref, expression=f"{t}.{c.name}"))
         for name, e in shape.outputs:
             inputs = []
-            for qual, col in _expr_columns(e):
+            for qual, col in expression_columns(e):
                 t = shape.alias_to_table.get(qual) if qual else (shape.tables[0] if len(shape.tables) == 1 else
                                                                  next((tb for tb in shape.tables
                                                                        if col in available.get(tb, {})), None))
@@ -433,20 +432,10 @@ def _as_query(chk: SqlText) -> SqlText:
     return SqlText(span=chk.span, text=f"select 1 where {chk.text}", prefix=len("select 1 where "))
 
 
-def _expr_columns(e: exp.Expression) -> list[tuple[str | None, str]]:
-    return [(c.table or None, c.name) for c in e.find_all(exp.Column) if not isinstance(c.this, exp.Star)]
-
-
-def _table_span(m: Model, tree, name: str) -> Span | None:
-    for tb in tree.find_all(exp.Table):
-        if tb.name == name:
-            meta = tb.this.meta if isinstance(tb.this, exp.Expression) else {}
-            if meta.get("line") and meta.get("start") is not None:
-                lines = m.sql.text.split("\n")
-                offset = sum(len(t) + 1 for t in lines[: meta["line"] - 1])
-                from .sql_analysis import sql_span
-                return sql_span(m.sql, meta["line"], meta["start"] - offset + 1, len(name))
-    return None
+def _table_span(m: Model, tree, name: str) -> Span:
+    """Where a table is named in a model's SQL (the SQL's start when sqlglot kept no position)."""
+    table = next((tb for tb in tree.find_all(exp.Table) if tb.name == name), None)
+    return (identifier_span(m.sql, table, len(name)) if table is not None else None) or m.sql.span
 
 
 def _cycles(g: nx.DiGraph) -> list[list[str]]:

@@ -159,12 +159,16 @@ def join_count(tree: exp.Expression) -> int:
     return len(list(tree.find_all(exp.Join)))
 
 
-def column_position(sql: SqlText, col: exp.Column) -> Span:
-    """Best-effort position of a column reference, from sqlglot's token metadata."""
-    meta = col.this.meta if isinstance(col.this, exp.Expression) else {}
+def identifier_span(sql: SqlText, node: exp.Expression, length: int) -> Span | None:
+    """Position of a column or table reference, from sqlglot's token metadata (None when it has none)."""
+    meta = node.this.meta if isinstance(node.this, exp.Expression) else {}
     line, start = meta.get("line"), meta.get("start")
-    if line and start is not None:
-        text_lines = sql.text.split("\n")
-        offset = sum(len(t) + 1 for t in text_lines[: line - 1])
-        return sql_span(sql, line, start - offset + 1, len(col.name))
-    return sql.span
+    if not line or start is None:
+        return None
+    offset = sum(len(t) + 1 for t in sql.text.split("\n")[: line - 1])
+    return sql_span(sql, line, start - offset + 1, length)
+
+
+def column_position(sql: SqlText, col: exp.Column) -> Span:
+    """Best-effort position of a column reference."""
+    return identifier_span(sql, col, len(col.name)) or sql.span

@@ -46,7 +46,3 @@ def render_sql(text: str, dialect: str, table_ref: Callable[[str], str | None], 
 def render_expression(text: str, dialect: str) -> str:
     """Transpile a scalar SQL expression (a column check, a measure) to `dialect`."""
     return sqlglot.parse_one(text, read=READ_DIALECT).sql(dialect=DIALECTS.get(dialect, dialect))
-
-
-def quote_identifier(name: str, dialect: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect=DIALECTS.get(dialect, dialect))

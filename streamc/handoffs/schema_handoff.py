@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from . import phrases as ph
 from .draft import Draft
-from .yaml_nodes import HandoffError, Node
+from .yaml_nodes import Node
 
 TOP = {"source_models": "the source tables", "destination_requirements": "the warehouse and its models",
        "data_volume": "daily rows, peak rate, retention", "quality_requirements": "the quality rules"}

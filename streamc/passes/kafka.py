@@ -88,7 +88,7 @@ def kafka_pass(spec: Spec, diags: Diagnostics) -> Spec:
         if cap is not None and cap.method == "log_cdc":
             peak, avg, f = _source_rate(s)
             add(Draft(cdc_topic(spec, s.name), "cdc", node_id("source", s.name), s.primary_key, False, peak, avg,
-                      f"`{{domain}}.{{entity}}.{{event}}` with event `changes`: one topic per table carries its "
+                      "`{domain}.{entity}.{event}` with event `changes`: one topic per table carries its "
                       "creates, updates and deletes (event_type in the envelope), so each key's changes stay in "
                       "order", f, name_facts=_name_facts(spec, s.name, s.span)))
         elif cap is not None and cap.method == "topic":
