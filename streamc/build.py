@@ -10,6 +10,7 @@ from pathlib import Path
 from .backend_api import Registry, UsageError, split_opts
 from .config import Config, resolve_options
 from .diagnostics import Diagnostic
+from .python_format import PythonFormatter
 
 
 class Profile:
@@ -69,9 +70,11 @@ def backend_options(registry: Registry, targets: list[str], raw_opts: dict, conf
 
 
 def generate(spec, registry: Registry, targets: list[str], options_by_backend: dict,
-             prof: "Profile | None" = None) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Run the backends' checks, then their emitters; files are keyed `<pipeline>/<path>`."""
+             prof: "Profile | None" = None,
+             formatter: PythonFormatter | None = None) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Run the backends' checks, then their emitters, then format Python; files are keyed `<pipeline>/<path>`."""
     prof = prof or Profile(False)
+    formatter = formatter or PythonFormatter()
     diags: list[Diagnostic] = []
     prepared = []
     for name in targets:
@@ -86,6 +89,8 @@ def generate(spec, registry: Registry, targets: list[str], options_by_backend: d
     for backend, options in prepared:
         with prof.phase(f"backend {backend.name}"):
             emitted = backend.emit(spec, options)
+        with prof.phase("formatting (black)"):
+            emitted = formatter.format_files(emitted)
         for rel, text in emitted.items():
             key = f"{spec.pipeline.name}/{rel}"
             if key in files and files[key] != text:
@@ -119,6 +124,7 @@ def run_build(args, config: Config | None = None) -> int:
     all_diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
     failed = False
+    formatter = PythonFormatter()
     # the order specs are named in changes nothing: each is compiled on its own, in a fixed order
     for spec_path in sorted(dict.fromkeys(Path(p) for p in args.specs), key=lambda p: p.resolve().as_posix()):
         result = compile_files([spec_path], env=args.env)
@@ -129,7 +135,7 @@ def run_build(args, config: Config | None = None) -> int:
         if not result.ok:
             failed = True
             continue
-        files, diags = generate(result.spec, registry, targets, options_by_backend, prof)
+        files, diags = generate(result.spec, registry, targets, options_by_backend, prof, formatter)
         all_diags.extend(diags)
         if any(d.severity == "error" for d in diags):
             failed = True

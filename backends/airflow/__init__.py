@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from pathlib import Path
 
-import black
 import jinja2
 from pydantic import BaseModel
 
@@ -20,7 +20,6 @@ from .pycode import comment_lines, import_block, literal
 from .runbook import readable, runbook, settings
 
 TEMPLATES = Path(__file__).parent / "templates"
-BLACK_MODE = black.Mode(line_length=120, target_versions={black.TargetVersion.PY311})
 
 PROVIDER_OF_IMPORT = {
     "airflow.providers.standard": "apache-airflow-providers-standard",
@@ -69,11 +68,11 @@ class AirflowBackend(Backend):
             return {}  # streaming only: nothing to schedule
         env = _jinja()
         files = {
-            model.path: format_python(env.get_template("dag.py.j2").render(
+            model.path: env.get_template("dag.py.j2").render(
                 m=model, stage_line=" -> ".join([s.group_id for s in model.stages] + ["notify"]),
                 chain=", ".join([s.group_id for s in model.stages] + [model.notify.var]),
                 imports=import_block(model.imports),
-                dbt_env=literal({var: Names(model.dag_id).config(key) for var, key in model.dbt_env}))),
+                dbt_env=literal({var: Names(model.dag_id).config(key) for var, key in model.dbt_env})),
             "airflow/BACKFILL.md": env.get_template("BACKFILL.md.j2").render(r=runbook(ir, model)),
             "airflow/README.md": env.get_template("README.md.j2").render(
                 m=model, alerts="alerts_plugin" in model.helpers, providers=providers(model),
@@ -83,11 +82,11 @@ class AirflowBackend(Backend):
                 example=example_variable(ir, model)),
         }
         if "alerts_plugin" in model.helpers:
-            files["airflow/plugins/streamc_alerts.py"] = format_python(
-                env.get_template("streamc_alerts.py.j2").render())
+            files["airflow/plugins/streamc_alerts.py"] = env.get_template("streamc_alerts.py.j2").render()
         return dict(sorted(files.items()))
 
 
+@functools.cache
 def _jinja() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
@@ -95,11 +94,6 @@ def _jinja() -> jinja2.Environment:
     env.filters["comment_lines"] = comment_lines
     env.filters["env_value"] = lambda pair: f"{pair[0]}: `{pair[1]}`"
     return env
-
-
-def format_python(source: str) -> str:
-    """black, in memory (no I/O); the result is black-stable."""
-    return black.format_str(source, mode=BLACK_MODE)
 
 
 def providers(model: DagModel) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from streamc.derive_once import once_per_ir
 from streamc.ir import CapturePlan, ConnectionKind, Engine, GatePlan, Mode, PiiStrategy, Sink, Source, Span, Spec
 
 from . import loads
@@ -912,6 +913,7 @@ def _human(seconds: int) -> str:
     return f"{seconds}s"
 
 
+@once_per_ir
 def build_model(ir: Spec, start_date: date) -> tuple[DagModel | None, list[Problem]]:
     builder = Builder(ir, start_date)
     return builder.build(), builder.problems

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from streamc.derive_once import once_per_ir
 from streamc.ir import (
     Check,
     CheckKind,
@@ -790,5 +791,6 @@ class Builder:
                      tolerance_pct=tolerance)]
 
 
+@once_per_ir
 def build_project(ir: Spec, swap_warehouse: bool, local_storage: bool, partition_start: date) -> Project:
     return Builder(ir, swap_warehouse, local_storage, partition_start).build()

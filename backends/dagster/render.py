@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
-import black
 import jinja2
 
 from . import pyliteral as py
@@ -13,7 +13,6 @@ from .graph import ColumnInfo, GateCheck, ModelAsset, Project, SourceAsset
 from .targets import Target
 
 TEMPLATES = Path(__file__).parent / "templates"
-BLACK_MODE = black.Mode(line_length=120)
 
 # Module-level names of the generated file a node name must not shadow.
 RESERVED = {
@@ -23,6 +22,7 @@ RESERVED = {
 }
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, lstrip_blocks=True,
                               keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
@@ -342,8 +342,7 @@ def human_seconds(seconds: float) -> str:
 
 def render_definitions(project: Project) -> str:
     view = View(project)
-    text = environment().get_template("definitions.py.j2").render(m=view)
-    return black.format_str(text, mode=BLACK_MODE)
+    return environment().get_template("definitions.py.j2").render(m=view)
 
 
 def render_requirements(project: Project) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
+from streamc.derive_once import once_per_ir
 from streamc.ir import (
     Check,
     CheckKind,
@@ -312,6 +313,7 @@ def gather_checks(ir: Spec, scope: set[str]) -> list[Check]:
     return out
 
 
+@once_per_ir
 def build_project(ir: Spec, local: bool = False) -> Project | None:
     """None when the spec has no batch side (nothing for dbt to do)."""
     if not has_batch_side(ir):

@@ -45,7 +45,7 @@ def test_manifest_schema():
 def test_entry_is_the_real_cli(hook):
     argv = shlex.split(hook["entry"])
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert argv[0] in scripts and scripts[argv[0]] == "streamc.cli:main"
+    assert argv[0] in scripts and scripts[argv[0]] == "streamc.cli:run"
     files = ["specs/a.stream", "specs/b.stream"] if hook.get("pass_filenames", True) else []
     if files:
         assert re.search(hook["files"], files[0])

@@ -8,6 +8,7 @@ from pathlib import Path
 from streamc.backends.airflow import AirflowBackend, AirflowOptions
 from streamc.compiler import compile_files
 from streamc.ir import Spec
+from streamc.python_format import format_python_files
 
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = {p.stem: p for p in sorted((ROOT / "specs").glob("*.stream"))}
@@ -26,4 +27,4 @@ def compiled(name: str) -> Spec:
 def emitted(name: str) -> dict[str, str]:
     ir = compiled(name)
     assert BACKEND.check(ir, OPTIONS) == [], f"{name}: the airflow backend rejects it"
-    return BACKEND.emit(ir, OPTIONS)
+    return format_python_files(BACKEND.emit(ir, OPTIONS))

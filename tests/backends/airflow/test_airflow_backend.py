@@ -5,14 +5,13 @@ from __future__ import annotations
 import ast
 import re
 
-import black
 import pytest
 import sqlglot
 from airflow_cases import BACKEND, OPTIONS, SPECS, compiled, emitted
 
-from streamc.backends.airflow import BLACK_MODE
 from streamc.compiler import compile_files
 from streamc.ir import Engine, Mode
+from streamc.python_format import format_python
 from streamc.sql_render import DIALECTS
 from streamc.testing import conformance_checks
 
@@ -58,7 +57,7 @@ def test_python_parses_and_is_black_stable(name: str) -> None:
     for path, text in emitted(name).items():
         if path.endswith(".py"):
             ast.parse(text, filename=path)
-            assert black.format_str(text, mode=BLACK_MODE) == text, f"{path} changes when formatted again"
+            assert format_python(text) == text, f"{path} changes when formatted again"
 
 
 @pytest.mark.parametrize("name", BATCH)

@@ -18,6 +18,7 @@ from airflow_cases import BACKEND, OPTIONS, ROOT, SPECS, compiled, emitted
 
 from streamc.compiler import compile_text
 from streamc.ir import CheckKind, Engine, Spec
+from streamc.python_format import format_python_files
 from streamc.testing.probes import probe
 
 pytestmark = pytest.mark.realtools
@@ -50,7 +51,7 @@ def loaded(tmp_path_factory) -> dict:
                 target.write_text(text)
     # files landed into a non-BigQuery warehouse (S3ToSqlOperator path): the conformance kit's probe spec
     ir = compile_text(probe("batch_files").text, "batch_files.stream").spec
-    for path, text in BACKEND.emit(ir, OPTIONS).items():
+    for path, text in format_python_files(BACKEND.emit(ir, OPTIONS)).items():
         if path.endswith(".py") and "/plugins/" not in path:
             (dags / "probe_files.py").write_text(text)
     result = harness().airflow_load(dags)

@@ -10,6 +10,7 @@ from pathlib import Path
 from streamc.backends.dagster import DagsterBackend, DagsterOptions
 from streamc.compiler import compile_files
 from streamc.ir import CheckKind, Mode, Spec
+from streamc.python_format import format_python_files
 
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = sorted((ROOT / "specs").glob("*.stream"))
@@ -38,7 +39,7 @@ def emit(name: str, **options: object) -> dict[str, str]:
     ir = compiled(name)
     problems = backend.check(ir, opts)
     assert not problems, [p.message for p in problems]
-    return backend.emit(ir, opts)
+    return format_python_files(backend.emit(ir, opts))
 
 
 def write(files: dict[str, str], dest: Path) -> Path:
