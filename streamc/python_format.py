@@ -81,7 +81,7 @@ class PythonFormatter:
             cached = format_python(text)
             self.formatted += 1
             if folder is not None:
-                _write(folder, f"{key}.py", cached)
+                _write(folder, f"{key}.py", hashlib.sha256(cached.encode("utf-8")).hexdigest() + "\n" + cached)
         self.memory[key] = cached
         return cached
 
@@ -91,11 +91,15 @@ class PythonFormatter:
 
 
 def _read(path: Path) -> str | None:
+    """An entry's text if it is intact: its first line is the SHA-256 of the rest (a damaged entry is a miss)."""
     try:
         with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
+            digest, sep, text = fh.read().partition("\n")
     except (OSError, UnicodeDecodeError):
         return None
+    if not sep or hashlib.sha256(text.encode("utf-8")).hexdigest() != digest:
+        return None
+    return text
 
 
 def _write(folder: Path, name: str, text: str) -> None:

@@ -31,3 +31,8 @@ def run_streamc(*args: str, cwd: Path | None = None, env: dict | None = None,
 @pytest.fixture
 def streamc():
     return run_streamc
+
+
+# The build's black cache (streamc.python_format) goes to a per-session folder, never the user's ~/.cache.
+os.environ.setdefault("STREAMC_CACHE_DIR", os.path.join(
+    os.environ.get("TMPDIR", "/tmp"), f"streamc-test-cache-{os.getpid()}"))
