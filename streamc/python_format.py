@@ -5,9 +5,8 @@ backends get the same formatting for free. black is imported only when a file is
 unchanged spec rebuilds without importing or running black. black is a pure function of (its version, the
 mode, the text), so a cached result is byte-identical to formatting again.
 
-The cache lives in `$STREAMC_CACHE_DIR`, else `$XDG_CACHE_HOME/streamc`, else `~/.cache/streamc` (like
-black's own cache, per user and never inside the output tree, so a checked-in tree cannot vouch for its own
-formatting). `STREAMC_NO_CACHE=1` turns it off. A cache that cannot be read or written is skipped silently.
+The cache is streamc's per-user cache (streamc.user_cache, like black's own); `STREAMC_NO_CACHE=1` turns it
+off. A cache entry that cannot be read, written or verified is skipped silently.
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ import os
 import tempfile
 from importlib import metadata
 from pathlib import Path
+
+from .user_cache import cache_dir
 
 LINE_LENGTH = 120
 TARGET = "py311"  # Airflow 3 and Dagster both run on Python 3.10+; generated code uses 3.10+ syntax
@@ -39,16 +40,6 @@ def format_python(text: str) -> str:
 def format_python_files(files: dict[str, str]) -> dict[str, str]:
     """The files with every `*.py` one formatted (no cache): what a build writes for a backend's output."""
     return {path: format_python(text) if path.endswith(PYTHON_SUFFIX) else text for path, text in files.items()}
-
-
-def cache_dir() -> Path | None:
-    if os.environ.get("STREAMC_NO_CACHE"):
-        return None
-    explicit = os.environ.get("STREAMC_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "streamc"
 
 
 class PythonFormatter:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from streamc.backend_api import Backend
 from streamc.diagnostics import Diagnostic
 from streamc.ir import Spec
+from streamc.template_env import template_environment
 
 from .dagplan import DagModel, build_model
 from .naming import Names
@@ -88,8 +89,7 @@ class AirflowBackend(Backend):
 
 @functools.cache
 def _jinja() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+    env = template_environment(TEMPLATES)
     env.filters["tick"] = lambda text: f"`{text}`"
     env.filters["comment_lines"] = comment_lines
     env.filters["env_value"] = lambda pair: f"{pair[0]}: `{pair[1]}`"

@@ -8,6 +8,8 @@ from typing import Any
 
 import jinja2
 
+from streamc.template_env import template_environment
+
 from . import pyliteral as py
 from .graph import ColumnInfo, GateCheck, ModelAsset, Project, SourceAsset
 from .targets import Target
@@ -24,8 +26,7 @@ RESERVED = {
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+    return template_environment(TEMPLATES)
 
 
 def key(pipeline: str, name: str) -> str:
