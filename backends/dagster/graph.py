@@ -269,6 +269,7 @@ class Builder:
     problems: list[Problem] = field(default_factory=list)
 
     raw_tables: dict[str, str] = field(default_factory=dict)
+    _sink_partitions: dict[tuple[str, ...], dict] = field(default_factory=dict)
 
     def refs(self, name: str) -> str | None:
         """Where a node is read from in warehouse SQL: a source from its raw table, a model by its name."""
@@ -436,13 +437,20 @@ class Builder:
             freshness_every=every)
 
     def model_partition(self, model: Model, sinks: list):
+        """The model's own partition, else that of the first of `sinks` that overwrites it by partition."""
         if model.partition is not None:
             return model.partition
-        for sp in self.ir.plan.sinks:
-            sink = self.ir.sink(sp.sink)
-            if sink in sinks and model.name in sink.models and sp.strategy == "overwrite_partition" and sp.partition:
-                return sp.partition
-        return None
+        key = tuple(s.name for s in sinks)
+        by_model = self._sink_partitions.get(key)
+        if by_model is None:  # once per sink selection: a lookup per model, not a scan (and deep compare) of sinks
+            names = set(key)
+            by_model = {}
+            for sp in self.ir.plan.sinks:
+                if sp.sink in names and sp.strategy == "overwrite_partition" and sp.partition:
+                    for name in self.ir.sink(sp.sink).models:
+                        by_model.setdefault(name, sp.partition)
+            self._sink_partitions[key] = by_model
+        return by_model.get(model.name)
 
     def partitioning(self, models: list[Model]) -> Partitioning | None:
         sinks = [s for s in self.ir.sinks]

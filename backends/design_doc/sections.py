@@ -32,11 +32,15 @@ class Doc:
     def __init__(self, ir: Spec):
         self.ir = ir
         self.plan = ir.plan
+        self._by_subject: dict[str, list[Decision]] = {}  # one pass over the decisions, not one per lookup
+        for d in ir.decisions:
+            self._by_subject.setdefault(d.subject, []).append(d)
 
     def decisions(self, subject: str | None = None, topic: str | None = None,
                   pass_name: str | None = None) -> list[Decision]:
-        return [d for d in self.ir.decisions if (subject is None or d.subject == subject)
-                and (topic is None or d.topic == topic) and (pass_name is None or d.pass_name == pass_name)]
+        pool = self.ir.decisions if subject is None else self._by_subject.get(subject, [])
+        return [d for d in pool if (topic is None or d.topic == topic)
+                and (pass_name is None or d.pass_name == pass_name)]
 
     def reason(self, subject: str, topic: str) -> str:
         found = self.decisions(subject, topic)
