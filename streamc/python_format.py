@@ -1,9 +1,10 @@
-"""Formats every generated Python file with black, once per distinct text, through an on-disk cache.
+"""Formats every generated Python file with black, statement by statement, through an on-disk cache.
 
 Backends emit Python as their templates render it; the build formats each `*.py` file here, so plugin
 backends get the same formatting for free. black is imported only when a file is not in the cache: an
-unchanged spec rebuilds without importing or running black. black is a pure function of (its version, the
-mode, the text), so a cached result is byte-identical to formatting again.
+unchanged spec rebuilds without importing or running black, and a changed one re-formats only the top-level
+statements that changed (streamc.python_chunks). black is a pure function of (its version, the mode, the
+text), so a cached result is byte-identical to formatting again.
 
 The cache is streamc's per-user cache (streamc.user_cache, like black's own); `STREAMC_NO_CACHE=1` turns it
 off. A cache entry that cannot be read, written or verified is skipped silently.
@@ -17,6 +18,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from . import python_chunks
 from .user_cache import cache_dir
 
 LINE_LENGTH = 120
@@ -63,18 +65,35 @@ class PythonFormatter:
         return self._folder
 
     def __call__(self, text: str) -> str:
+        """The module formatted: from the cache when this exact text was seen, else statement by statement."""
+        return self._cached(text, self._by_statement)
+
+    def _cached(self, text: str, compute) -> str:
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if key in self.memory:
             return self.memory[key]
         folder = self.folder()
         cached = _read(folder / f"{key}.py") if folder is not None else None
         if cached is None:
-            cached = format_python(text)
-            self.formatted += 1
+            cached = compute(text)
             if folder is not None:
                 _write(folder, f"{key}.py", hashlib.sha256(cached.encode("utf-8")).hexdigest() + "\n" + cached)
         self.memory[key] = cached
         return cached
+
+    def _black(self, text: str) -> str:
+        self.formatted += 1
+        return format_python(text)
+
+    def _by_statement(self, text: str) -> str:
+        """black per top-level statement (each cached), joined by the blank lines black gives the skeleton."""
+        chunks = python_chunks.split(text)
+        if chunks is None or len(chunks) < 3:
+            return self._black(text)
+        blanks = python_chunks.blank_lines_between(chunks, self._black(python_chunks.skeleton(chunks)))
+        if blanks is None or blanks[0] != 0:
+            return self._black(text)
+        return "".join("\n" * b + self._cached(c.text, self._black) for b, c in zip(blanks, chunks))
 
     def format_files(self, files: dict[str, str]) -> dict[str, str]:
         """The same files, every `*.py` one formatted; order and other files unchanged."""
