@@ -15,12 +15,17 @@ from .lower import FileItems
 from .sql_analysis import (column_position, expression_columns, identifier_span, is_aggregate_query, join_count,
                            parse_sql, query_shape, uses_ctes_or_subqueries)
 
-SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|credential|private[_-]?key|auth)", re.I)
+SECRET_KEY = re.compile(r"(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|credential|private[_-]?key|auth|"
+                        r"(access|account|signing|encryption|session|client|master|shared)[_-]?key$)", re.I)
+# a credential inside a value: `scheme://user:password@host`, `Password=...;` / `pwd=...` (ODBC, JDBC, ADO.NET)
+SECRET_IN_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@|(?<![A-Za-z])(password|pwd)\s*=\s*[^;&\s]",
+                             re.I)
 PII_NAMES = re.compile(r"^(e?mail|email_address|phone(_number)?|mobile|ssn|social_security(_number)?|"
                        r"first_name|last_name|full_name|date_of_birth|dob|birth_date|address|street|"
                        r"ip_address|passport(_number)?|credit_card(_number)?|card_number|iban|tax_id)$", re.I)
 NUMERIC_TYPES = {"bigint", "integer", "smallint", "numeric", "double", "real"}
 MAX_NAME = 63
+DEVICE_NAME = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])", re.I)  # Windows reserves them in every folder
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Analyzer:
         self.connections: dict[str, Connection] = {}
         self.columns: dict[str, dict[str, NodeColumn]] = {}  # node name -> columns
         self.first: dict[str, tuple[str, Span]] = {}
+        self.folded: dict[str, str] = {}  # lower-cased name -> the first name registered with that spelling
         self.pending_refs: list[tuple[str, Column]] = []  # column references, checked once models resolve
 
     # ------------------------------------------------------------ registration
@@ -87,16 +93,40 @@ class Analyzer:
             first_kind, first_span = self.first[name]
             self.d.add("E101", span, kind=kind, name=name, first=first_span.at())
             return
-        lower = name.lower()
-        clash = next((n for n in self.first if n.lower() == lower), None)
-        if clash is not None:
+        clash = self.folded.setdefault(name.lower(), name)  # a dict, not a scan: specs have thousands of names
+        if clash != name:
             self.d.add("E116", span, name=name,
                        reason=f"differs from '{clash}' only by case; generated file names would collide")
             return
-        if len(name) > MAX_NAME:
-            self.d.add("E116", span, name=name[:40] + "...", reason=f"is longer than {MAX_NAME} characters")
+        self.check_file_name(name, span)
         self.first[name] = (kind, span)
         table[name] = item
+
+    def check_file_name(self, name: str, span: Span) -> None:
+        """Names become file and folder names of the output: none may be longer than a file system (or a database
+        identifier) allows, nor a device name of Windows."""
+        if len(name) > MAX_NAME:
+            self.d.add("E116", span, name=name[:40] + "...", reason=f"is longer than {MAX_NAME} characters")
+        if DEVICE_NAME.fullmatch(name):
+            self.d.add("E116", span, name=name, reason="is a reserved device name on Windows (con, prn, aux, nul, "
+                       "com1-9, lpt1-9): a file or folder named after it cannot be created there")
+
+    def check_column_names(self, items) -> None:
+        """Column names become SQL identifiers (63 characters in PostgreSQL) and parts of generated file names
+        (tests named after the column); `items` yields (name, span)."""
+        for name, span in items:
+            if len(name) > MAX_NAME:
+                self.d.add("E116", span, name=name[:40] + "...", reason=f"is longer than {MAX_NAME} characters")
+
+    def check_case_clash(self, kind: str, items, where: str = "") -> None:
+        """Two names of one kind that differ only by case (their generated files, folders or SQL columns
+        would collide); `items` yields (name, span)."""
+        seen: dict[str, tuple[str, Span]] = {}
+        for name, span in items:
+            first = seen.setdefault(name.lower(), (name, span))
+            if first[0] != name:
+                self.d.add("E116", span, name=name, reason=f"differs from {kind} '{first[0]}'{where} (at "
+                           f"{first[1].at()}) only by case; generated names would collide")
 
     def run(self) -> Spec | None:
         pipelines = [p for f in self.items for p in f.pipelines]
@@ -106,6 +136,7 @@ class Analyzer:
             return None
         for extra in pipelines[1:]:
             self.d.add("E101", extra.span, kind="pipeline", name=extra.name, first=pipelines[0].span.at())
+        self.check_file_name(pipelines[0].name, pipelines[0].span)
         conn_first: dict[str, Span] = {}
         for f in self.items:
             for c in f.connections:
@@ -121,6 +152,10 @@ class Analyzer:
                     self.d.add("E101", e.span, kind="environment", name=e.name, first=envs[e.name].span.at())
                     continue
                 envs[e.name] = e
+        for named in (*self.connections.values(), *envs.values()):
+            self.check_file_name(named.name, named.span)
+        self.check_case_clash("connection", ((c.name, c.span) for c in self.connections.values()))
+        self.check_case_clash("environment", ((e.name, e.span) for e in envs.values()))
         for f in self.items:
             for s in f.sources:
                 self.register("source", s.name, s.span, self.sources, s)
@@ -142,6 +177,10 @@ class Analyzer:
             self.check_sink(s)
         for e in expectations:
             self.check_expectation(e)
+        custom = [c for e in expectations for c in e.checks if c.kind == CheckKind.custom_sql and c.name]
+        for c in custom:
+            self.check_file_name(c.name, c.span)
+        self.check_case_clash("custom check", ((c.name, c.span) for c in custom))
         if not expectations:
             example = next(iter(self.models), next(iter(self.sources), "orders"))
             self.d.add("E107", pipelines[0].span, pipeline=pipelines[0].name, example=example)
@@ -156,7 +195,7 @@ class Analyzer:
     def check_connections(self, envs) -> None:
         for c in self.connections.values():
             for st in c.settings:
-                if SECRET_KEY.search(st.key) and st.value.kind != "secret":
+                if st.value.kind != "secret" and (SECRET_KEY.search(st.key) or SECRET_IN_VALUE.search(st.value.text)):
                     self.d.add("E109", st.value.span, key=st.key)
         known_targets = set(self.connections) | {"kafka", "warehouse", "pipeline"}
         for env in envs:
@@ -164,7 +203,7 @@ class Analyzer:
                 if o.target not in known_targets:
                     self.d.add("E100", o.span, kind="connection", name=o.target,
                                hint=did_you_mean(o.target, known_targets))
-                if SECRET_KEY.search(o.key) and o.value.kind != "secret":
+                if o.value.kind != "secret" and (SECRET_KEY.search(o.key) or SECRET_IN_VALUE.search(o.value.text)):
                     self.d.add("E109", o.value.span, key=f"{o.target}.{o.key}")
 
     def connection_ref(self, name: str, span: Span) -> Connection | None:
@@ -193,6 +232,8 @@ class Analyzer:
                 tree, err = parse_sql(_as_query(chk))
                 if err is not None:
                     self.d.extend([err])
+        self.check_case_clash("column", ((c.name, c.span) for c in s.columns), where=f" of source '{s.name}'")
+        self.check_column_names((c.name, c.span) for c in s.columns)
         event_times = [c for c in s.columns if c.event_time]
         for extra in event_times[1:]:
             self.d.add("E118", extra.span, message=f"source '{s.name}' has two event_time columns",
@@ -323,6 +364,7 @@ class Analyzer:
                     self.d.add("E103", column_position(m.sql, node), node=where, column=col,
                                hint=did_you_mean(col, every))
         self.columns[m.name] = out
+        self.check_column_names((name, m.sql.span) for name in out)
         model = m.model_copy(update={"depends_on": tuple(shape.tables), "columns": tuple(lineage),
                                      "joins": join_count(tree), "aggregates": is_aggregate_query(tree)})
         for field_name, cols in (("grain", m.grain), ("cluster", m.cluster)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,25 @@ def decode(data: bytes, display: str, diags: Diagnostics) -> str | None:
     return text
 
 
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR line breaks become LF: lines are counted (and SQL lines and comments end) the way editors show them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+# Characters that reorder how text is displayed (Unicode bidi embeddings, overrides and isolates): in a spec they
+# can make a string, a comment or SQL read differently from what is compiled, and they would be copied into code.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def report_bidi_controls(text: str, display: str, diags: Diagnostics) -> None:
+    for m in BIDI_CONTROLS.finditer(text):
+        i = m.start()
+        line = text.count("\n", 0, i) + 1
+        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        diags.add("E140", Span(file=display, line=line, column=col, end_line=line, end_column=col + 1),
+                  char=f"U+{ord(m.group(0)):04X}")
+
+
 def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -68,7 +89,11 @@ class Loader:
         self.done: set[Path] = set()
 
     def load(self, path: Path, stack: list[tuple[Path, str]], at: Span | None = None) -> None:
-        path = path.resolve()
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError, ValueError) as e:  # a symlink loop is a RuntimeError before Python 3.13
+            self.d.add("E115", at, path=str(path), reason=getattr(e, "strerror", None) or str(e))
+            return
         chain = [p for p, _ in stack]
         if path in chain:
             names = [d for _, d in stack[chain.index(path):]] + [display_path(path)]
@@ -77,11 +102,16 @@ class Loader:
         if path in self.done:
             return
         display = display_path(path)
+        too_big = f"larger than {MAX_SPEC_BYTES // (1024 * 1024)} MB"
         try:
-            if path.stat().st_size > MAX_SPEC_BYTES:
-                self.d.add("E115", at, path=display, reason=f"larger than {MAX_SPEC_BYTES // (1024 * 1024)} MB")
+            if not stat.S_ISREG(path.stat().st_mode):  # a device, FIFO or directory could block or never end
+                self.d.add("E115", at, path=display, reason="not a regular file")
                 return
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                data = fh.read(MAX_SPEC_BYTES + 1)  # bounded: the file may grow after stat
+            if len(data) > MAX_SPEC_BYTES:
+                self.d.add("E115", at, path=display, reason=too_big)
+                return
         except (OSError, ValueError) as e:
             self.d.add("E115", at, path=display, reason=getattr(e, "strerror", None) or str(e))
             return
@@ -89,10 +119,12 @@ class Loader:
         text = decode(data, display, self.d)
         if text is None:
             return
-        self.texts[display] = text
         self.load_text(text, display, path, stack)
 
     def load_text(self, text: str, display: str, path: Path | None, stack: list[tuple[Path, str]]) -> None:
+        text = normalize_newlines(text)
+        self.texts[display] = text
+        report_bidi_controls(text, display, self.d)
         tree, syntax = parse(text, display)
         self.d.extend(syntax)
         if tree is None:
@@ -121,7 +153,6 @@ def compile_text(text: str, name: str = "<input>.stream", env: str | None = None
                  run_passes: bool = True) -> CompileResult:
     diags = Diagnostics()
     loader = Loader(diags)
-    loader.texts[name] = text
     loader.load_text(text, name, None, [])
     return _finish(loader, diags, env, run_passes)
 

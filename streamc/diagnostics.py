@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -77,6 +78,14 @@ REGISTRY: dict[str, Code] = _codes(
     Code("E118", "conflicting-fields", "error", "{message}",
          "{hint}"),
     Code("E120", "unsupported-by-backend", "error", "backend '{backend}' cannot express {what}",
+         "{hint}"),
+    # --- hostile input
+    Code("E140", "bidi-control-character", "error",
+         "invisible bidirectional control character {char} in the spec",
+         "remove it: it makes text display in another order than it is read (\"Trojan Source\"), in the spec "
+         "and in every file generated from it"),
+    # --- values the language accepts but no target can hold (fuzzing)
+    Code("E160", "number-out-of-range", "error", "the number {value} is too large",
          "{hint}"),
     Code("E999", "internal-error", "error", "internal error: {message}",
          "this is a streamc bug: please report it with the spec that triggered it"),
@@ -185,6 +194,9 @@ def did_you_mean(name: str, candidates: Iterable[str], what: str = "") -> str:
 # ------------------------------------------------------------------ rendering
 
 
+_SHOWN_AS_REPLACEMENT = re.compile("[\u202a-\u202e\u2066-\u2069\r\x0b\x0c\x85\u2028\u2029]")
+
+
 def render_text(diags: list[Diagnostic], sources: dict[str, str]) -> str:
     """`file:line:col: error[CODE]: message`, the source line, a caret, and the hint."""
     out: list[str] = []
@@ -196,9 +208,10 @@ def render_text(diags: list[Diagnostic], sources: dict[str, str]) -> str:
             out.append(f"{s.file}:{s.line}:{s.column}: {d.severity}[{d.code}]: {d.message}")
             text = sources.get(s.file)
             if text is not None:
-                lines = text.splitlines()
+                lines = text.split("\n")  # the compiler counts lines at LF only (not U+2028, NEL, FF)
                 if 1 <= s.line <= len(lines):
-                    line = lines[s.line - 1].replace("\t", " ")
+                    # shown as one visible character each: bidi controls would reorder the line on the terminal
+                    line = _SHOWN_AS_REPLACEMENT.sub("\ufffd", lines[s.line - 1].replace("\t", " "))
                     gutter = f"{s.line:>4} | "
                     width = max(1, (s.end_column - s.column) if s.end_line == s.line else len(line) - s.column + 1)
                     out.append(gutter + line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lark import Token, Tree
@@ -35,6 +36,7 @@ LAYERS = ("staging", "intermediate", "mart", "bronze", "silver", "gold")
 SINK_MODES = ("upsert", "merge", "append", "overwrite_partition", "exactly_once")
 GRANULARITIES = ("day", "hour", "month", "year")
 AGGREGATES = {"sum": "sum", "count": "count", "avg": "avg", "min": "min", "max": "max", "count_distinct": "count_distinct"}
+CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?#-]+")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -52,6 +54,15 @@ class FileItems:
     metrics: list[Metric] = field(default_factory=list)
     sinks: list[Sink] = field(default_factory=list)
     expectations: list[Expectation] = field(default_factory=list)
+
+
+_SQL_QUOTED_OR_SPACE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\s+")
+
+
+def squash_spaces(sql: str) -> str:
+    """A one-line SQL fragment (continued over lines after a comma) with each run of whitespace as one space;
+    string literals and quoted identifiers keep theirs: `'a  b'` is another value than `'a b'`."""
+    return _SQL_QUOTED_OR_SPACE.sub(lambda m: " " if m.group(0)[0].isspace() else m.group(0), sql).strip()
 
 
 def unquote(tok: Token) -> str:
@@ -95,8 +106,20 @@ class Lowerer:
         try:
             return parse(str(tok))
         except q.QuantityError as e:
-            self.d.add("E113", self.sp(tok), expected=e.expected, value=str(tok), hint=e.hint)
+            if e.code == "E160":
+                self.d.add("E160", self.sp(tok), value=q.shorten(str(tok)), hint=e.hint)
+            else:
+                self.d.add("E113", self.sp(tok), expected=e.expected, value=q.shorten(str(tok)), hint=e.hint)
             return fallback
+
+    def interval(self, tok: Token):
+        """How often something runs (`every 15m`): at least a second, the finest grain schedulers run at."""
+        d = self.quantity(tok, q.parse_duration)
+        if d is not None and d.seconds < 1:
+            self.d.add("E112", self.sp(tok), what="interval", value=str(tok),
+                       hint="runs are at least a second apart; for a stream, write `schedule continuous`")
+            return None
+        return d
 
     def subtree(self, tree: Tree, data: str) -> Tree | None:
         return next((c for c in tree.children if isinstance(c, Tree) and c.data == data), None)
@@ -152,12 +175,15 @@ class Lowerer:
             tz = str(toks[2]) if len(toks) > 2 else "UTC"
             return Schedule(span=span, kind="weekly", weekday=day, time=self.time(toks[1]), timezone=tz)
         if kind == "every":
-            return Schedule(span=span, kind="every", every=self.quantity(toks[0], q.parse_duration))
+            return Schedule(span=span, kind="every", every=self.interval(toks[0]))
         if kind == "cron":
             expr = unquote(toks[0])
             if len(expr.split()) != 5:
                 self.d.add("E112", self.sp(toks[0]), what="cron expression", value=expr,
                            hint="write five fields: minute hour day-of-month month day-of-week")
+            elif not all(CRON_FIELD.fullmatch(f) for f in expr.split()):
+                self.d.add("E112", self.sp(toks[0]), what="cron expression", value=expr,
+                           hint="cron fields hold digits, names (MON, JAN) and * / , - ? # L W only")
             return Schedule(span=span, kind="cron", cron=expr)
         return Schedule(span=span, kind=kind)
 
@@ -310,7 +336,7 @@ class Lowerer:
             elif kind == "timeout":
                 timeout = self.quantity(toks[0], q.parse_duration)
             elif kind == "every":
-                f["every"] = self.quantity(toks[0], q.parse_duration)
+                f["every"] = self.interval(toks[0])
             elif kind in ("auth", "pagination", "rate_limit", "initial_load"):
                 api_span = api_span or span
                 if kind == "auth":
@@ -478,9 +504,9 @@ class Lowerer:
                 self.d.add("E114", self.sp(name_tok), what=f"model '{name_tok}'", field="`from NODE`",
                            hint=f"the select shorthand reads one node: `model {name_tok} from SOURCE {{ select ... }}`")
                 return None
-            text = f"select {' '.join(str(select_tok).split())}\nfrom {from_}"
+            text = f"select {squash_spaces(str(select_tok))}\nfrom {from_}"
             if where_tok is not None:
-                text += f"\nwhere {' '.join(str(where_tok).split())}"
+                text += f"\nwhere {squash_spaces(str(where_tok))}"
             f["sql"] = SqlText(span=self.sp(select_tok), text=text, prefix=len("select "))
             f["shorthand"] = True
         else:
@@ -536,7 +562,7 @@ class Lowerer:
         from .sql_analysis import parse_statements
 
         span = self.sp(tok)
-        text = " ".join(str(tok).split())
+        text = squash_spaces(str(tok))
         statements, err = parse_statements(SqlText(span=span, text=f"select {text}", prefix=len("select ")))
         if err is not None or len(statements) != 1 or not isinstance(statements[0], exp.Select):
             self.d.extend([err] if err else [])

@@ -211,9 +211,13 @@ def syntax_diagnostic(e: UnexpectedInput, text: str, file: str) -> Diagnostic:
         open_span = _unclosed_brace(text, file)
         if open_span is not None:
             return make("E003", open_span, what="block: this '{' is never closed", closer="'}'")
-        lines = text.splitlines() or [""]
-        span = Span(file=file, line=len(lines), column=len(lines[-1]) + 1, end_line=len(lines),
-                    end_column=len(lines[-1]) + 2)
+        # the end of the last non-blank line; lines split on "\n" only, as the lexer counts them (str.splitlines
+        # would also break at form feeds, \x85, \u2028, ...)
+        lines = text.split("\n")
+        while len(lines) > 1 and not lines[-1].strip():
+            lines.pop()
+        last = lines[-1].rstrip()
+        span = Span(file=file, line=len(lines), column=len(last) + 1, end_line=len(lines), end_column=len(last) + 2)
         expected = _describe_expected(set(getattr(e, "expected", ()) or ()))
         return make("E001", span, found="end of file", expected=expected, hint="the spec ends too early")
     assert isinstance(e, UnexpectedToken)

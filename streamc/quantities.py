@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from .ir import Duration, Percent, Rate, Size
@@ -15,17 +16,38 @@ _SHAPE = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)([A-Za-z]+|%)?(?:/([A-Za-z]+))?$")
 
 
 class QuantityError(ValueError):
-    def __init__(self, expected: str, hint: str):
+    """`code`: E113 for a quantity of the wrong kind, E160 for a number too large to represent."""
+
+    def __init__(self, expected: str, hint: str, code: str = "E113"):
         super().__init__(expected)
         self.expected = expected
         self.hint = hint
+        self.code = code
+
+
+# The largest number a spec may write (a bigint, or a numeric(38) bound, fits): products of a few such quantities
+# (volume x size x retention, in milliseconds) stay finite, so no pass or backend meets an infinity.
+MAX_MAGNITUDE = 1e38
+
+
+def _finite(value: float) -> float:
+    """Numbers beyond MAX_MAGNITUDE (and so beyond the float range) are errors, never infinity in the IR."""
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise QuantityError("a number of a sensible size", "write a smaller number, e.g. 3y, 1TB or 1000000/s",
+                            code="E160")
+    return value
 
 
 def _split(text: str) -> tuple[float, str | None, str | None]:
     m = _SHAPE.match(text)
     if not m:  # the lexer only produces matching tokens; kept for direct callers
         raise QuantityError("a quantity", "write a number with a unit, e.g. 5m, 100/s, 1KB")
-    return float(m.group(1)), m.group(2), m.group(3)
+    return _finite(float(m.group(1))), m.group(2), m.group(3)
+
+
+def shorten(text: str, keep: int = 24) -> str:
+    """A long token as it is shown in a message: its start and its length."""
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
 
 
 def parse_duration(text: str) -> Duration:

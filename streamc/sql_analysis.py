@@ -76,8 +76,9 @@ def parse_statements(sql: SqlText) -> tuple[list[exp.Expression], Diagnostic | N
         return [], sql_error_diagnostic(e, sql)
     except sqlglot.errors.TokenError as e:
         return [], make("E105", sql.span, message=str(e).split("\n")[0])
-    except RecursionError:
-        return [], too_deep
+    except RecursionError:  # sqlglot recurses a few frames per level: this can come well before MAX_SQL_DEPTH
+        return [], make("E105", sql.span, message="the SQL is nested too deeply to parse (parentheses, function "
+                        "calls or subqueries inside each other)")
     statements = [s for s in statements if s is not None]
     if any(tree_depth(s) > MAX_SQL_DEPTH for s in statements):
         return [], too_deep

@@ -25,6 +25,7 @@ from streamc.ir import (
 )
 from streamc.sql_analysis import READ_DIALECT
 
+from .jinja_text import Template
 from .warehouse import WAREHOUSES, Warehouse
 from streamc.backend_api import Unsupported as Problem
 
@@ -116,9 +117,9 @@ class Project:
     def relation_arg(self, name: str) -> str | None:
         """`ref('x')` / `source('g', 'x')` as a generic test argument."""
         if name in self.models:
-            return f"ref('{name}')"
+            return Template(f"ref('{name}')")
         if name in self.sources:
-            return f"source('{self.sources[name].group}', '{name}')"
+            return Template(f"source('{self.sources[name].group}', '{name}')")
         return None
 
     def column_type(self, node: str, column: str) -> ColumnType | None:

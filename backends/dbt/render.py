@@ -6,8 +6,10 @@ from collections import Counter
 from importlib import resources
 
 from streamc.ir import Column, PiiStrategy
+from streamc.text_escape import markdown_cell
 
 from . import sqlgen
+from .jinja_text import Template
 from .project import DbtModel, Project
 from .quality import Quality, quality
 from .samples import sample_as_of, sample_tables
@@ -94,7 +96,8 @@ def sources_yml(project: Project, q: Quality, samples: bool) -> str:
             # a positional type list: dbt-duckdb formats this text with str.format, so it may hold no braces
             types = ", ".join(f"'{duckdb_type(c.type)}'" for c in src.columns)
             folder = "{{ env_var('STREAMC_SAMPLE_DIR', 'data') }}"  # rendered by dbt before dbt-duckdb formats it
-            cfg["meta"] = {"external_location": f"read_csv('{folder}/{name}.csv', header = true, types = [{types}])"}
+            cfg["meta"] = {"external_location": Template(
+                f"read_csv('{folder}/{name}.csv', header = true, types = [{types}])")}
         if cfg:
             table["config"] = cfg
         relation_tests = _tests_of(q, name, None)
@@ -121,7 +124,7 @@ def sources_yml(project: Project, q: Quality, samples: bool) -> str:
             {
                 "name": group,
                 "description": f"Raw tables loaded from the {kind} connection '{group}'.",
-                "schema": "{{ env_var('" + env_name(group, "raw_schema") + "', 'raw_" + group + "') }}",
+                "schema": Template("{{ env_var('" + env_name(group, "raw_schema") + "', 'raw_" + group + "') }}"),
                 "tables": tables,
             }
         )
@@ -195,7 +198,7 @@ def snapshot_yml(project: Project, dm: DbtModel) -> str:
                 "name": dm.snapshot_name,
                 "description": f"Type 2 history of {dm.name}: one row per version of each "
                 f"{', '.join(dm.unique_key)}.",
-                "relation": f"ref('{dm.current_name}')",
+                "relation": Template(f"ref('{dm.current_name}')"),
                 "config": cfg,
             }
         ]
@@ -232,7 +235,7 @@ def profiles_yml(project: Project, profile: str) -> str:
         "dev": project.warehouse.profile_output(None)
     }
     default = "dev" if "dev" in outputs else next(iter(outputs))
-    doc = {profile: {"target": "{{ env_var('DBT_TARGET', '" + default + "') }}", "outputs": outputs}}
+    doc = {profile: {"target": Template("{{ env_var('DBT_TARGET', '" + default + "') }}"), "outputs": outputs}}
     note = (
         f"{HEADER}\nA sample profile: every host, credential and schema is read from the environment\n"
         "(see README.md). Copy it to ~/.dbt/ or run dbt with --profiles-dir pointing here."
@@ -349,7 +352,7 @@ def readme(project: Project, q: Quality, defaults: dict[str, str], options, prof
     ]
     for name in sorted(project.sources):
         src = project.sources[name]
-        loc = f"{src.source.location.kind} `{src.source.location.value}`" if src.source.location else ""
+        loc = f"{src.source.location.kind} `{markdown_cell(src.source.location.value)}`" if src.source.location else ""
         lines.append(f"| {name} | `source('{src.group}', '{name}')` | {src.source.connection} {loc} |")
     pii = [(src, r) for dm in project.models.values() for src, rules in dm.pii.items() for r in rules]
     if pii or any(s.excluded for s in project.sources.values()):

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from streamc.ir import ColumnType, Connection, Environment, Partition
 
+from .jinja_text import Template, string_literal
+
 WAREHOUSES = ("snowflake", "bigquery", "postgres", "duckdb")
 
 
@@ -14,10 +16,10 @@ def env_name(*parts: str) -> str:
     return "_".join(p.upper().replace("-", "_").replace(".", "_") for p in parts if p)
 
 
-def env_ref(var: str, default: str | None = None, number: bool = False) -> str:
-    """A dbt `env_var()` lookup as a YAML value (never the value itself)."""
-    call = f"env_var('{var}')" if default is None else f"env_var('{var}', '{default}')"
-    return "{{ " + call + (" | as_number" if number else "") + " }}"
+def env_ref(var: str, default: str | None = None, number: bool = False) -> Template:
+    """A dbt `env_var()` lookup as a YAML value (never the value itself); the default is spec text, quoted."""
+    call = f"env_var('{var}')" if default is None else f"env_var('{var}', {string_literal(default)})"
+    return Template("{{ " + call + (" | as_number" if number else "") + " }}")
 
 
 @dataclass(frozen=True)

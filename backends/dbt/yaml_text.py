@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 
+from .jinja_text import Template, escape_text
+
 PLAIN = re.compile(r"^[A-Za-z_+][A-Za-z0-9_./+-]*( [A-Za-z0-9_./+()'-]+)*$")
 RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 
 
 def scalar(value: object) -> str:
+    """A YAML scalar; text that is not a streamc Template is escaped, since dbt renders string values with Jinja."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -18,7 +21,7 @@ def scalar(value: object) -> str:
         return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value)
+    text = str(value) if isinstance(value, Template) else escape_text(str(value))
     if PLAIN.match(text) and text.lower() not in RESERVED and not text.endswith(":"):
         return text
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar

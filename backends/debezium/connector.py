@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from streamc import cdc_wire
 from streamc.ir import ConnectionKind
+from streamc.text_escape import markdown_cell
 
 from .design import Connector, Table, env_name
 
@@ -104,7 +105,7 @@ class ConfigBuilder:
         self.add("database.hostname", self.env_ref(env_name(conn, "host"), f"host of `{conn}`"),
                  "config provider reference: the worker resolves it, the JSON holds no host")
         self.add("database.port", self.env_ref(env_name(conn, "port"), f"port of `{conn}`"), "config provider")
-        db_meaning = f"database of `{conn}`" + (f" (the spec says `{c.database}`)" if c.database else "")
+        db_meaning = f"database of `{conn}`" + (f" (the spec says `{markdown_cell(c.database)}`)" if c.database else "")
         if kind == ConnectionKind.postgres:
             self.add("database.dbname", self.env_ref(env_name(conn, "database"), db_meaning), "config provider")
         elif kind == ConnectionKind.sqlserver:

@@ -98,6 +98,11 @@ def _floor_to(self, expression: exp.Expression) -> str:
 class FlinkSql(Hive):
     """Hive is the closest sqlglot dialect (backticks, STRING); these overrides move it to Flink's functions."""
 
+    class Tokenizer(Hive.Tokenizer):
+        # Flink (Calcite) strings are standard SQL: a quote is doubled, a backslash is an ordinary character.
+        # Hive's backslash escapes would write 'it\'s', which Flink reads as a string ending after the backslash.
+        STRING_ESCAPES = ["'"]
+
     class Generator(Hive.Generator):
         RESERVED_KEYWORDS = set(RESERVED)
         TRANSFORMS = {

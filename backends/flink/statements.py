@@ -10,6 +10,7 @@ from sqlglot import exp
 from streamc.ir import Duration, Metric, Spec
 from streamc.sql_analysis import READ_DIALECT
 from streamc.sql_render import render_expression, render_sql
+from streamc.text_escape import one_line
 
 from .cdc import TABLE_SUFFIX, TYPED_SUFFIX, WireColumn, wire_column
 from .connectors import Connectors
@@ -60,7 +61,7 @@ class Insert:
     @property
     def in_set(self) -> str:
         """The statement (and its comments) indented for an EXECUTE STATEMENT SET block."""
-        lines = [f"-- {c}" for c in self.comments] + self.text.splitlines()
+        lines = [f"-- {one_line(c)}" for c in self.comments] + self.text.splitlines()
         return "\n".join("    " + line for line in lines)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import jinja2
 
+from streamc.text_escape import one_line
+
 from .layout import EnvLayout, Group, Topic
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -20,7 +22,7 @@ WIDTH = 116
 def comments(lines: list[str]) -> list[str]:
     """`# ` comment lines, paragraphs wrapped; lines indented by two spaces or more are kept as written."""
     out = []
-    for line in lines:
+    for line in map(one_line, lines):  # spec text (a reason, a description) must not end the comment early
         if not line:
             out.append("#")
         elif line.startswith("  "):

@@ -12,7 +12,7 @@ RESERVED_IDS = frozenset({
     "click", "call", "href", "interpolate", "default",
 })
 _SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029]")
 
 
 def is_safe_id(ident: str) -> bool:

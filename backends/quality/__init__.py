@@ -12,6 +12,7 @@ from .datasets import Layout, Skipped, check_label, layout
 from .gx import Suite, suites
 from .readme import readme
 from .soda import Contract, contracts
+from .soda_variables import soda_variable_problems
 
 
 class QualityOptions(BaseModel):
@@ -33,7 +34,7 @@ class QualityBackend(Backend):
     delegated = frozenset({"metric", "windows", "topic", "dedup"})
 
     def check(self, ir: Spec, options: QualityOptions) -> list[Diagnostic]:
-        return []
+        return soda_variable_problems(ir) if options.soda else []
 
     def emit(self, ir: Spec, options: QualityOptions) -> dict[str, str]:
         lay: Layout = layout(ir)

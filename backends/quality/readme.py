@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from streamc.ir import Spec
+from streamc.text_escape import markdown_cell
 
 from .datasets import Layout, Skipped, Variable, check_label
 from .gx import Suite
@@ -10,7 +11,7 @@ from .soda import Contract
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)
 
 
 def readme(ir: Spec, lay: Layout, gx: list[Suite], soda: list[Contract], gx_skipped: list[Skipped],
@@ -87,8 +88,8 @@ def _soda(ir: Spec, soda: list[Contract]) -> list[str]:
         for key in sorted(variables):
             v, nodes = variables[key]
             same = {val for _, val in v.per_env} <= {v.default}
-            envs = "-" if same else ", ".join(f"{e}: `{val}`" for e, val in v.per_env)
-            default = f"`{v.default}`" if v.default is not None else "-"
+            envs = "-" if same else ", ".join(f"{e}: `{_cell(val)}`" for e, val in v.per_env)
+            default = f"`{_cell(v.default)}`" if v.default is not None else "-"
             out.append(f"| `{v.name}` | {_cell(v.what)} | {default} | {envs} | {', '.join(nodes)} |")
         out.append("")
     return out

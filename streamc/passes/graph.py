@@ -57,6 +57,8 @@ class Lineage:
         for k in spec.sinks:
             for name in dict.fromkeys(k.inputs):
                 self._sinks_of.setdefault(name, []).append(k)
+        self._upstream: dict[str, list[Source]] = {}  # per node, computed on first use
+        self._source_order = {s.name: i for i, s in enumerate(spec.sources)}
         self._readers: dict[str, list[Model]] = {}
         for m in spec.models:
             for dep in dict.fromkeys(m.depends_on):
@@ -81,8 +83,12 @@ class Lineage:
 
     def upstream_sources(self, nid: str) -> list[Source]:
         """Sources feeding a node (itself when it is one), in spec order."""
-        names = {n.split(":", 1)[1] for n in self.ancestors(nid) | {nid} if n.startswith("source:")}
-        return [s for s in self.spec.sources if s.name in names]
+        found = self._upstream.get(nid)
+        if found is None:
+            names = {n.split(":", 1)[1] for n in self.ancestors(nid) | {nid} if n.startswith("source:")}
+            found = self._upstream[nid] = sorted((s for s in map(self.spec.source, names) if s is not None),
+                                                 key=lambda s: self._source_order[s.name])
+        return list(found)
 
     def sinks_of(self, name: str) -> list[Sink]:
         """Sinks that receive a node directly."""

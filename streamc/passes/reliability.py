@@ -17,6 +17,7 @@ RETRY_DELAY = Duration(seconds=300, text="5m")
 RESOURCE_WARNING_PCT, RESOURCE_CRITICAL_PCT = 80, 95
 STALE_FACTOR = 1.5
 CHECKPOINT_CAP_S = 60.0
+MIN_CHECK_EVERY_S = 1.0  # schedulers tick in whole seconds: a sub-second SLA is checked every second
 ORDERED_METHODS = ("timestamp_incremental", "api_incremental", "file_arrival", "log_cdc")
 
 
@@ -120,9 +121,10 @@ def reliability_pass(spec: Spec, diags: Diagnostics) -> Spec:
         sla_fact = fact(f"latency < {p.latency.text}", p.latency_span)
     else:
         sla, basis, sla_fact = None, "no latency or freshness SLA", fact("no latency or freshness given", None)
-    check_every = dur(sla / 2) if sla else None
+    check_every = dur(max(sla / 2, MIN_CHECK_EVERY_S)) if sla else None
+    floor = " (at most once a second)" if sla and sla / 2 < MIN_CHECK_EVERY_S else ""
     rec.decide(subject, "freshness checks", f"every {check_every.text}" if check_every else "none",
-               why("freshness", (f"at least twice per SLA interval: {basis} / 2" if check_every else
+               why("freshness", (f"at least twice per SLA interval: {basis} / 2{floor}" if check_every else
                                  "nothing to check freshness against"), sla_fact))
 
     # stale alert: 1.5 x the expected interval between updates

@@ -6,21 +6,10 @@ import random
 
 import pytest
 
+from compile_outcomes import assert_clean_outcome
 from conftest import ROOT, SPECS
-from streamc.compiler import compile_text, decode
+from streamc.compiler import decode
 from streamc.diagnostics import Diagnostics
-
-
-def assert_clean_outcome(text: str, name: str = "fuzz.stream") -> None:
-    result = compile_text(text, name)  # must not raise
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    if result.ok:
-        return
-    assert errors, "a failed compile must say why"
-    for d in errors:
-        assert d.code != "E999", d
-        assert d.span is not None, f"unpositioned diagnostic {d}"
-        assert d.span.line >= 1 and d.span.column >= 1
 
 
 def truncations(text: str, count: int) -> list[str]:

@@ -14,6 +14,7 @@ from dbt_cases import ROOT, batch_spec_names, compiled, emit
 from streamc.backends.dbt import DbtBackend, DbtOptions
 from streamc.backends.dbt.project import build_project
 from streamc.backends.dbt.samples import regex_sample, sample_tables
+from streamc.backends.dbt.jinja_text import Template
 from streamc.backends.dbt.yaml_text import dump
 from streamc.compiler import compile_files
 
@@ -179,11 +180,21 @@ def test_regex_sample_matches() -> None:
 
 def test_yaml_writer_round_trips() -> None:
     value = {
-        "a": ["yes", "no", "1.0", "x: y", "# c", "{{ env_var('X') }}", "ref('m')", "+tag", ""],
+        "a": ["yes", "no", "1.0", "x: y", "# c", Template("{{ env_var('X') }}"), Template("ref('m')"), "+tag", ""],
         "b": {"c": None, "d": True, "e": 2.5, "f": []},
         "g": [{"h": 1, "i": [1, 2]}],
     }
     assert yaml.safe_load(dump(value, "header")) == value
+
+
+def test_yaml_writer_escapes_spec_text_for_dbts_jinja() -> None:
+    """Text that is not a Template is spec text: dbt renders it back to exactly that text, never runs it."""
+    import jinja2
+
+    texts = ["{{ env_var('X') }}", "{% if x %}", "{# c #}", "a {{{ b", "ref('m')", "env_var('SECRET')"]
+    loaded = yaml.safe_load(dump({"a": texts}))["a"]
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    assert [env.from_string(t).render() for t in loaded] == texts
 
 
 def test_without_a_plan_the_gaps_are_visible() -> None:
