@@ -309,10 +309,29 @@ def run() -> None:
     Like mypy's `hard_exit`: every file is written and closed by now, so the process skips tearing down the
     interpreter's object graph (parsed SQL, the IR, imported modules), which costs a few hundred ms.
     """
+    tune_garbage_collector(sys.argv[1:2])
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+COMPILING_COMMANDS = frozenset({"build", "check", "explain", "graph", "diff"})
+
+
+def tune_garbage_collector(command: list[str]) -> None:
+    """For a command that compiles: the modules it needs are imported first and frozen out of the collector's
+    reach, and young collections run less often. A 10,000-node spec allocates millions of objects; with
+    Python's defaults the collector re-scans the imported world hundreds of times (about a third of the run),
+    at no gain in peak memory. Only the `streamc` process does this: in-process callers keep their settings."""
+    if not COMPILING_COMMANDS.intersection(command):
+        return
+    import gc
+
+    from . import compiler  # noqa: F401 - imported to be frozen with the rest of the start-up objects
+
+    gc.freeze()
+    gc.set_threshold(5000, 10, 10)
 
 
 if __name__ == "__main__":
