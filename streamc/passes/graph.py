@@ -46,23 +46,43 @@ def fmt_bytes(n: float) -> str:
     return f"{n:,.0f}B"
 
 
+class _Structure:
+    """The lineage graph with reverse indexes, built once: per-node lookups stay O(1) on specs with thousands
+    of nodes."""
+
+    def __init__(self, spec: Spec):
+        self.g: nx.DiGraph = lineage_graph(spec)
+        self.sinks_of: dict[str, list[Sink]] = {}
+        for k in spec.sinks:
+            for name in dict.fromkeys(k.inputs):
+                self.sinks_of.setdefault(name, []).append(k)
+        self.upstream: dict[str, list[Source]] = {}  # per node, computed on first use
+        self.source_order = {s.name: i for i, s in enumerate(spec.sources)}
+        self.readers: dict[str, list[Model]] = {}
+        for m in spec.models:
+            for dep in dict.fromkeys(m.depends_on):
+                self.readers.setdefault(dep, []).append(m)
+
+
+_STRUCTURE: dict[tuple, tuple] = {}  # the last spec's structure, keyed by its node tuples' identity
+
+
 class Lineage:
     """The spec's data-flow graph (edges point downstream) with the lookups the passes need."""
 
     def __init__(self, spec: Spec):
         self.spec = spec
-        self.g: nx.DiGraph = lineage_graph(spec)
-        # reverse indexes, built once: per-node lookups stay O(1) on specs with thousands of nodes
-        self._sinks_of: dict[str, list[Sink]] = {}
-        for k in spec.sinks:
-            for name in dict.fromkeys(k.inputs):
-                self._sinks_of.setdefault(name, []).append(k)
-        self._upstream: dict[str, list[Source]] = {}  # per node, computed on first use
-        self._source_order = {s.name: i for i, s in enumerate(spec.sources)}
-        self._readers: dict[str, list[Model]] = {}
-        for m in spec.models:
-            for dep in dict.fromkeys(m.depends_on):
-                self._readers.setdefault(dep, []).append(m)
+        # The graph and its indexes depend only on the nodes, which the passes never change (they add plans):
+        # every pass shares the structure built for the first one.
+        key = (id(spec.sources), id(spec.models), id(spec.metrics), id(spec.sinks))
+        hit = _STRUCTURE.get(key)
+        if hit is None or hit[0] is not spec.models or hit[1] is not spec.sources or hit[2] is not spec.sinks:
+            _STRUCTURE.clear()
+            hit = _STRUCTURE[key] = (spec.models, spec.sources, spec.sinks, _Structure(spec))
+        st = hit[3]
+        self.g: nx.DiGraph = st.g
+        self._sinks_of, self._readers = st.sinks_of, st.readers
+        self._upstream, self._source_order = st.upstream, st.source_order
 
     # ---------------------------------------------------------------- nodes
     def ids(self) -> list[str]:
