@@ -35,6 +35,7 @@ usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "max_rss_kb": usage.ru_maxrss,
                   "rc": proc.returncode, "stderr": proc.stderr[-4000:]}))
 """
+LARGE = 10_000
 PROFILE_LINE = re.compile(r"^profile: (.+?)\s+([0-9.]+) ms$")
 
 
@@ -122,7 +123,8 @@ def main() -> int:
         cmd = [streamc_exe(), "build", str(spec), "-o", str(out), "--profile"]
         # cold: an empty black cache (the first build, or any change to a generated module); then warm runs
         cold = checked(measure(cmd, cache_env(work / f"cold-{n}")), n)
-        runs = [checked(measure(cmd, cache_env(work / f"cold-{n}")), n) for _ in range(args.repeat)]
+        reps = args.repeat if n < LARGE else 1  # a 10,000-node build takes minutes: measured once
+        runs = [checked(measure(cmd, cache_env(work / f"cold-{n}")), n) for _ in range(reps)]
         phases: dict[str, float] = {}
         for name in runs[0]["phases"]:
             phases[name] = statistics.median(r["phases"].get(name, 0.0) for r in runs)
@@ -135,11 +137,11 @@ def main() -> int:
         duck = work / f"out_{n}_duckdb"
         dbt_cmd = [streamc_exe(), "build", str(spec), "-o", str(duck), "--target", "dbt", "--opt",
                    "dbt.target_warehouse=duckdb"]
-        row["dbt_build"] = median_of([checked(measure(dbt_cmd), n) for _ in range(args.repeat)], "wall")
+        row["dbt_build"] = median_of([checked(measure(dbt_cmd), n) for _ in range(reps)], "wall")
         dbt_dir = next(duck.glob("*/dbt"), None)
         if dbt_py is not None and dbt_dir is not None and n in args.dbt_sizes:
             dbt_runs = []
-            for _ in range(args.repeat):
+            for _ in range(reps):
                 env = dict(os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="False", DO_NOT_TRACK="1")
                 dbt_runs.append(measure([str(dbt_py.parent / "dbt"), "parse", "--no-partial-parse",
                                          "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir)], env=env))
