@@ -6,13 +6,11 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
+from streamc.template_env import template_environment
 
 from .setup_sql import Script
 
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-                          keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False,
-                          trim_blocks=True, lstrip_blocks=True)
+_ENV = template_environment(Path(__file__).parent / "templates")
 WIDTH = 116
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
-
+from streamc.template_env import template_environment
 from streamc.text_escape import one_line
 
 from .dialect import ident, literal
 from .statements import Script, Table
 
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-                          keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
+_ENV = template_environment(Path(__file__).parent / "templates", trim_blocks=False)
 _ENV.filters["one_line"] = one_line  # `-- {{ c | one_line }}`: spec text never ends a comment early
 
 

@@ -7,15 +7,12 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
+from streamc.template_env import template_environment
 from streamc.text_escape import one_line
 
 from .layout import EnvLayout, Group, Topic
 
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-                          keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False,
-                          trim_blocks=True, lstrip_blocks=True)
+_ENV = template_environment(Path(__file__).parent / "templates")
 WIDTH = 116
 
 
