@@ -16,7 +16,8 @@ DIALECTS = {"snowflake": "snowflake", "bigquery": "bigquery", "postgres": "postg
 CACHE_SIZE = 50_000  # distinct SQL texts / renderings kept per process (strings only), then start over
 
 
-def render_sql(text: str, dialect: str, table_ref: Callable[[str], str | None], pretty: bool = True) -> str:
+def render_sql(text: str, dialect: str, table_ref: Callable[[str], str | None], pretty: bool = True,
+               escape: Callable[[str], str] | None = None) -> str:
     """Transpile `text` (portable, Postgres-flavoured SQL) to `dialect`.
 
     `table_ref(name)` returns the replacement text for a table that names a spec node (e.g.
@@ -24,12 +25,14 @@ def render_sql(text: str, dialect: str, table_ref: Callable[[str], str | None], 
     Aliases are kept; a table without an alias keeps its node name as alias so qualified columns resolve.
     Each distinct (text, dialect, references) is parsed and generated once per process: several backends
     and their checks render the same model and gate SQL. Only strings are kept, never trees.
+    `escape`, when given, is applied to the generated SQL before the references are put in (so it reaches the
+    spec's text but not the reference text: e.g. escaping for a template engine whose syntax the references use).
     """
     tables = _TABLES.get(text)
     if tables is None:
         tables = _remember(_TABLES, text, _node_tables(_recent_tree(text)))
     refs = tuple((name, target) for name in tables if (target := table_ref(name)) is not None)
-    key = (text, DIALECTS.get(dialect, dialect), refs, pretty)
+    key = (text, DIALECTS.get(dialect, dialect), refs, pretty, escape)
     out = _RENDERED.get(key)
     if out is None:
         out = _remember(_RENDERED, key, _generate(_recent_tree(text), *key[1:], source=text))
@@ -61,7 +64,7 @@ def _node_tables(tree: exp.Expression) -> tuple[str, ...]:
 
 
 def _generate(tree: exp.Expression, dialect: str, refs: tuple[tuple[str, str], ...], pretty: bool,
-              source: str) -> str:
+              escape: Callable[[str], str] | None, source: str) -> str:
     targets = dict(refs)
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     replacements: dict[str, str] = {}
@@ -84,6 +87,8 @@ def _generate(tree: exp.Expression, dialect: str, refs: tuple[tuple[str, str], .
 
     # transform copies the tree: the cached parse stays intact
     out = tree.transform(swap).sql(dialect=dialect, pretty=pretty)
+    if escape is not None:
+        out = escape(out)
     for token, target in replacements.items():
         out = out.replace(token, target)
     return out

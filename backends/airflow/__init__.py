@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import shlex
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from streamc.backend_api import Backend
 from streamc.diagnostics import Diagnostic
 from streamc.ir import Spec
 from streamc.template_env import template_environment
+from streamc.text_escape import docstring_text, markdown_cell, one_line
 
 from .dagplan import DagModel, build_model
 from .naming import Names
@@ -80,7 +83,7 @@ class AirflowBackend(Backend):
                 assets=[f"{model.dag_id}.{w.sink}.{w.node}" for w in model.written],
                 written=[(w.sink, w.node, readable(w.relation, model.variable), w.strategy) for w in model.written],
                 settings=settings(ir, model), example_env=example_env(ir),
-                example=example_variable(ir, model)),
+                example=shlex.quote(example_variable(ir, model))),
         }
         if "alerts_plugin" in model.helpers:
             files["airflow/plugins/streamc_alerts.py"] = env.get_template("streamc_alerts.py.j2").render()
@@ -92,8 +95,17 @@ def _jinja() -> jinja2.Environment:
     env = template_environment(TEMPLATES)
     env.filters["tick"] = lambda text: f"`{text}`"
     env.filters["comment_lines"] = comment_lines
-    env.filters["env_value"] = lambda pair: f"{pair[0]}: `{pair[1]}`"
+    env.filters["docstring"] = docstring_text
+    env.filters["one_line"] = one_line
+    env.filters["env_value"] = lambda pair: markdown_cell(f"{pair[0]}: {code_span(pair[1])}")
     return env
+
+
+def code_span(text: str) -> str:
+    """`text` as one Markdown code span, whatever backticks it holds (a longer fence, padded when needed)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def providers(model: DagModel) -> list[str]:

@@ -12,7 +12,7 @@ from streamc.ir import CapturePlan, ConnectionKind, Engine, GatePlan, Mode, PiiS
 from . import loads
 from .gates import GateContext, GateError, TimeColumn, check_id, describe, failure_sql
 from .naming import (INTERVAL_END, INTERVAL_START, WAREHOUSE_DIALECTS, Names, SqlWriter, column_type_sql, env_name,
-                     warehouse_of)
+                     jinja_text, warehouse_of)
 from .pycode import Arg, Code, args, duration, identifier, literal
 from .schedule import Timetable, timetable
 from streamc.backend_api import Unsupported as Problem
@@ -29,15 +29,8 @@ STAGE_TOOLTIPS = {
     "load": "dbt writes the sinks' models, each the idempotent way the plan chose",
     "reconcile": "quality gates on the written sinks",
 }
-PATH_PLACEHOLDERS = {
-    "date": "{{ ds }}",
-    "ds": "{{ ds }}",
-    "ds_nodash": "{{ ds_nodash }}",
-    "hour": '{{ data_interval_start.strftime("%H") }}',
-    "year": '{{ data_interval_start.strftime("%Y") }}',
-    "month": '{{ data_interval_start.strftime("%m") }}',
-    "day": '{{ data_interval_start.strftime("%d") }}',
-}
+# Placeholders of a file path; the DAG's FilePath fills them in per run (dag.py.j2 says how).
+PATH_PLACEHOLDERS = ("date", "ds", "ds_nodash", "hour", "year", "month", "day")
 STRATEGY_WORDS = {
     "upsert": "upsert on {key}",
     "merge": "merge on {key}",
@@ -226,6 +219,12 @@ class Builder:
     def use(self, *lines: str) -> None:
         self.imports.update(lines)
 
+    def as_written(self, text: str) -> Code:
+        """Spec text for a templated argument, wrapped so Airflow passes it on as written instead of rendering it
+        as Jinja."""
+        self.use("from airflow.sdk import literal")
+        return Code(f"literal({literal(text)})")
+
     def use_connection(self, name: str, purpose: str) -> str:
         conn = self.ir.connection(name)
         cid = self.names.conn_id(name)
@@ -345,7 +344,7 @@ class Builder:
             type_sql = "text" if col is None or col.type.name == "enum" else col.type.sql()
             if self.dialect == "bigquery" and type_sql == "timestamp":
                 type_sql = "timestamptz"  # BigQuery TIMESTAMP: DATETIME compares with nothing the gates write
-            out.append(loads.TypedColumn(name, column_type_sql(type_sql, self.dialect)))
+            out.append(loads.TypedColumn(name, jinja_text(column_type_sql(type_sql, self.dialect))))
         return tuple(out)
 
     def land_statements(self, source: Source, cap: CapturePlan, columns: list[str]) -> tuple[list[str], object]:
@@ -379,7 +378,7 @@ class Builder:
                 self.problem(source.span, f"hashing '{source.name}.{name}' in a {conn.kind.value} source",
                              "hash it in a staging model instead")
             select.append(f"ENCODE(SHA256(CONVERT_TO({name}, 'UTF8')), 'hex') AS {name}" if hashed else name)
-        writer = SqlWriter(src_dialect)
+        writer = SqlWriter(src_dialect, avoid=source.location.value)
         where = ""
         if cap.method == "timestamp_incremental":
             col = cap.incremental_column or (source.capture.column if source.capture else None)
@@ -442,7 +441,7 @@ class Builder:
         fetch = Task(
             var=identifier(f"{source.name}_fetch"), task_id=f"{source.name}_fetch",
             call=f"fetch_api.override(task_id={literal(source.name + '_fetch')})",
-            args=args(http_conn_id=http_conn, endpoint=loc.value, method=(loc.method or "GET").upper(),
+            args=args(http_conn_id=http_conn, endpoint=self.as_written(loc.value), method=(loc.method or "GET").upper(),
                       pagination=pagination, incremental_column=incremental, requests_per_second=rate,
                       initial_load_seconds=initial, warehouse_conn_id=self.wh_conn,
                       warehouse_hook_params=self.hook_params(),
@@ -471,7 +470,7 @@ class Builder:
             if p.source == source.name and p.applied_in == "capture":
                 self.problem(source.span, f"pii({p.strategy.value}) of '{source.name}.{p.column}' applied while "
                              "loading files", "a load job copies files as they are: apply it in a staging model")
-        path = self.path_template(source)
+        path = self.file_path(source)
         bucket_key = f"{conn.name}_bucket"
         self.config_keys[bucket_key] = f"bucket of the `{conn.name}` {conn.kind.value} connection"
         bucket = self.names.config(bucket_key)
@@ -507,7 +506,7 @@ class Builder:
                 comment=f"{source.name}: BigQuery load jobs read from GCS, so the file is staged there first",
                 after=(identifier(wait_id),),
             ))
-            load_bucket, load_object = staging, f"{self.ir.pipeline.name}/{source.name}/{path}"
+            load_bucket, load_object = staging, self.file_path(source, f"{self.ir.pipeline.name}/{source.name}/")
         else:
             self.use("from airflow.providers.google.cloud.sensors.gcs import GCSObjectExistenceSensor")
             tasks.append(Task(var=identifier(wait_id), task_id=wait_id, call="GCSObjectExistenceSensor",
@@ -529,7 +528,7 @@ class Builder:
         ))
         return tasks
 
-    def land_file_rows(self, source: Source, cap: CapturePlan, path: str, bucket: str, store_conn: str, fmt: str,
+    def land_file_rows(self, source: Source, cap: CapturePlan, path: Code, bucket: str, store_conn: str, fmt: str,
                        after: str, wait: list[Task]) -> list[Task]:
         """S3 file -> incoming table (S3ToSqlOperator, parsed on the worker) -> MERGE into the raw table on its key."""
         if fmt not in ("PARQUET", "CSV"):
@@ -564,18 +563,18 @@ class Builder:
                                    after=load.var)
         return [*wait, prep, load, fold_task]
 
-    def path_template(self, source: Source) -> str:
+    def file_path(self, source: Source, prefix: str = "") -> Code:
+        """The source's path as the spec writes it (after `prefix`), resolved per run by the DAG's FilePath: its
+        placeholders become the run's date parts and the rest stays the spec's text (never read as Jinja)."""
         loc = source.location
         assert loc is not None
-
-        def swap(m: re.Match[str]) -> str:
+        for m in re.finditer(r"\{([A-Za-z_]+)\}", loc.value):
             if m.group(1) not in PATH_PLACEHOLDERS:
                 self.problem(loc.span, f"the path placeholder {{{m.group(1)}}}",
                              f"use one of {', '.join('{' + k + '}' for k in sorted(PATH_PLACEHOLDERS))}")
-                return m.group(0)
-            return PATH_PLACEHOLDERS[m.group(1)]
-
-        return re.sub(r"\{([A-Za-z_]+)\}", swap, loc.value)
+        self.helpers.add("file_path")
+        self.use("import re")
+        return Code(f"FilePath({literal(prefix + loc.value)})")
 
     def wait_for_stream(self, source: Source, cap: CapturePlan) -> Task:
         """CDC / topic sources are landed by the streaming side; the batch run waits until they pass its end."""
@@ -724,7 +723,7 @@ class Builder:
                                                if gate.boundary == "transform" and stage == "reconcile" else "")
         return Task(
             var=identifier(f"{stage}_{tid}"), task_id=tid, call=_gate_call(tid, worst, gate.priority),
-            args=args(conn_id=self.wh_conn, check=describe(check), severity=check.severity.value,
+            args=args(conn_id=self.wh_conn, check=self.as_written(describe(check)), severity=check.severity.value,
                       sql=_block(sql), hook_params=self.hook_params()),
             comment=f"{describe(check)} [{check.severity.value}, priority {gate.priority}, {gate.origin}; {where}]",
         )
@@ -895,9 +894,16 @@ def _gate_call(task_id: str, worst: int, priority: int) -> str:
             "weight_rule=\"absolute\")")
 
 
+# A templated SQL field whose text ends like a file name is read as the name of a template file
+# (template_ext of the SQL operators and sensors): a table named `x.sql` must not end the text.
+TEMPLATE_FILE_ENDINGS = (".sql", ".hql", ".json")
+
+
 def _block(sql: str) -> str:
     """Multi-line SQL laid out as its own block inside the triple-quoted literal."""
-    return "\n" + sql.strip("\n") + "\n" if "\n" in sql else sql
+    if "\n" in sql or sql.endswith(TEMPLATE_FILE_ENDINGS):
+        return "\n" + sql.strip("\n") + "\n"
+    return sql
 
 
 def _sql_arg(sql: object) -> object:

@@ -87,7 +87,7 @@ def describe(check: Check) -> str:
 
 def failure_sql(check: Check, ctx: GateContext) -> str:
     """SQL returning one number: how many rows (or 1 for a table-level check) violate the check."""
-    w = SqlWriter(ctx.dialect)
+    w = SqlWriter(ctx.dialect, avoid=check.model_dump_json())
     t = check.target
     rel: dict[str, str] = {t: ctx.relation(t)}
     cols = check.columns
@@ -149,8 +149,8 @@ def failure_sql(check: Check, ctx: GateContext) -> str:
         case CheckKind.custom_sql:
             _need(check.sql, "a custom check needs SQL")
             assert check.sql is not None
-            return SqlWriter(ctx.dialect).render(f"SELECT COUNT(*) FROM ({check.sql.text.strip()}) AS failures",
-                                                 _all_nodes(check.sql.text, ctx, rel))
+            return w.render(f"SELECT COUNT(*) FROM ({check.sql.text.strip()}) AS failures",
+                            _all_nodes(check.sql.text, ctx, rel))
         case CheckKind.schema:
             return _schema_sql(check, ctx, w)
         case _:

@@ -24,7 +24,19 @@ TS_FORMAT = '"%Y-%m-%d %H:%M:%S"'
 INTERVAL_START = "{{ data_interval_start.strftime(" + TS_FORMAT + ") }}"
 INTERVAL_END = "{{ data_interval_end.strftime(" + TS_FORMAT + ") }}"
 
-_TOKEN = re.compile(r"__streamc_(?:ts|date)_(\d+)__")
+# Where Jinja starts reading: `{{`, `{%`, `{#`; and a `{` at the end of the text or right before a token streamc
+# replaces by its own Jinja later, which would start one once joined with it.
+_JINJA_START = re.compile(r"\{[{%#]|\{(?=__streamc_|\Z)")
+
+
+def jinja_text(text: str) -> str:
+    """Spec text (or SQL holding it) in a field Airflow renders with Jinja: it renders back exactly as written.
+
+    Each place Jinja would start reading is written as Jinja that outputs those characters (`{{ '{%' }}`), so the
+    text's `{{ ... }}`, `{% ... %}` and `{# ... #}` reach the database as data; streamc's own Jinja (Variable
+    lookups, interval macros) is added after escaping and stays live.
+    """
+    return _JINJA_START.sub(lambda m: "{{ '" + m.group(0) + "' }}", text)
 
 
 @dataclass(frozen=True)
@@ -77,32 +89,43 @@ class SqlWriter:
     """Writes portable (Postgres-flavoured) SQL in one dialect, with relations and interval times filled in.
 
     Node names in the SQL become relation text through `relations`; time literals are written as
-    `ts(...)` / `date(...)` placeholders and come out as Jinja that Airflow renders per run.
+    `ts(...)` / `date(...)` placeholders and come out as Jinja that Airflow renders per run. Everything else in
+    the SQL (the spec's literals and names) is escaped for Jinja first: Airflow renders it back as written.
+    `avoid` is spec text the SQL will hold: the time placeholders are chosen not to occur in it.
     """
 
-    def __init__(self, dialect: str):
+    def __init__(self, dialect: str, avoid: str = ""):
         self.dialect = dialect
         self._times: list[str] = []
+        prefix = "__streamc_"
+        while prefix in avoid:
+            prefix += "x_"
+        self._prefix = prefix
+        self._token = re.compile(re.escape(prefix) + r"(?:ts|date)_(\d+)__")
 
     def ts(self, jinja: str) -> str:
         """A timestamp literal taken from Jinja (e.g. the interval end), as portable SQL."""
         self._times.append(jinja)
         kind = "TIMESTAMPTZ" if self.dialect == "bigquery" else "TIMESTAMP"
-        return f"CAST('__streamc_ts_{len(self._times) - 1}__' AS {kind})"
+        return f"CAST('{self._prefix}ts_{len(self._times) - 1}__' AS {kind})"
 
     def date(self, jinja: str) -> str:
         self._times.append(jinja)
-        return f"CAST('__streamc_date_{len(self._times) - 1}__' AS DATE)"
+        return f"CAST('{self._prefix}date_{len(self._times) - 1}__' AS DATE)"
 
     def render(self, sql: str, relations: dict[str, str]) -> str:
-        out = render_sql(sql, self.dialect, relations.get, pretty=True)
-        return _TOKEN.sub(lambda m: self._times[int(m.group(1))], out)
+        return self._fill(render_sql(sql, self.dialect, relations.get, pretty=True, escape=jinja_text))
 
     def statement(self, sql: str) -> str:
         """A statement without node names (DDL, MERGE on already-resolved relation tokens)."""
         out = sqlglot.transpile(sql, read=READ_DIALECT, write=DIALECTS.get(self.dialect, self.dialect),
                                 pretty=True)[0]
-        return _TOKEN.sub(lambda m: self._times[int(m.group(1))], out)
+        return self._fill(jinja_text(out))
+
+    def _fill(self, sql: str) -> str:
+        if not self._times:
+            return sql
+        return self._token.sub(lambda m: self._times[int(m.group(1))], sql)
 
 
 def column_type_sql(type_sql: str, dialect: str) -> str:

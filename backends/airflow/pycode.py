@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from streamc.text_escape import one_line
+
 
 @dataclass(frozen=True)
 class Code:
@@ -42,7 +44,7 @@ def literal(value: object) -> str:
 
 def string(text: str) -> str:
     """Exact Python source for `text`: a triple-quoted block when it spans lines, else a plain literal."""
-    if "\n" in text and '"""' not in text and not text.endswith('"'):
+    if "\n" in text and '"""' not in text and not text.endswith('"') and "\r" not in text:
         return '"""' + text.replace("\\", "\\\\") + '"""'
     return repr(text)
 
@@ -94,7 +96,8 @@ def import_block(lines: set[str] | tuple[str, ...]) -> str:
 
 
 def comment_lines(text: str, width: int = 108) -> list[str]:
-    """A comment wrapped to fit the 120-column layout at the indentation tasks have."""
+    """A comment wrapped to fit the 120-column layout at the indentation tasks have; spec text in it never
+    breaks the line it stands on (`# ...` stays a comment whatever the text holds)."""
     import textwrap
 
-    return textwrap.wrap(text, width=width, break_on_hyphens=False) or [""]
+    return textwrap.wrap(one_line(text), width=width, break_on_hyphens=False) or [""]

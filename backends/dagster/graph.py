@@ -153,6 +153,7 @@ class Project:
     schedule_timezone: str = "UTC"
     arrivals: tuple[Arrival, ...] = ()
     raw_schemas: tuple[tuple[str, str, str], ...] = ()  # (connection, env var, default schema)
+    slots: sql.Slots = sql.Slots()  # the run-time placeholders in the SQL
     problems: tuple[Problem, ...] = ()
 
     @property
@@ -271,6 +272,10 @@ class Builder:
     raw_tables: dict[str, str] = field(default_factory=dict)
     _sink_partitions: dict[tuple[str, ...], dict] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # every text of the spec (SQL, literals, descriptions) as one string: the slots avoid what it holds
+        self.slots = sql.slots_for(self.ir.model_dump_json())
+
     def refs(self, name: str) -> str | None:
         """Where a node is read from in warehouse SQL: a source from its raw table, a model by its name."""
         return self.raw_tables.get(name)
@@ -322,7 +327,7 @@ class Builder:
             return self.done(base)
         reliability = self.reliability()
         partitioning = self.partitioning(models)
-        self.raw_tables = {s.name: f"{sql.raw_schema(s.connection)}.{s.name}" for s in sources}
+        self.raw_tables = {s.name: f"{self.slots.raw_schema(s.connection)}.{s.name}" for s in sources}
         model_assets = tuple(self.model_asset(m, warehouse, sinks) for m in self.ordered(models))
         model_assets = tuple(a for a in model_assets if a is not None)
         source_assets = tuple(self.source_asset(s) for s in sources)
@@ -345,7 +350,7 @@ class Builder:
         return self.done(Project(
             pipeline=pipeline.name, files=ir.files, owner=pipeline.owner, mode=mode, warehouse=warehouse,
             storage=storage, sources=source_assets, models=model_assets, gates=gates, partitioning=partitioning,
-            reliability=reliability, schedule=schedule, schedule_timezone=tz, arrivals=arrivals,
+            reliability=reliability, schedule=schedule, schedule_timezone=tz, arrivals=arrivals, slots=self.slots,
             raw_schemas=tuple(sorted({(s.connection, env_name(s.connection, "raw_schema"), f"raw_{s.connection}")
                                       for s in sources}))))
 
@@ -583,7 +588,7 @@ class Builder:
             rows, scope = select, ""
             if partitioned:
                 partition_column = part.column
-                rows = sql.windowed(select, part.column, dialect)
+                rows = sql.windowed(select, part.column, dialect, self.slots)
                 scope = f", the run's {part.granularity} partition of {part.column}"
             strategy = plan.incremental_strategy if materialization == "incremental" else None
             if materialization == "incremental" and strategy is None:
@@ -591,7 +596,7 @@ class Builder:
                              "run the optimizer passes before this backend")
                 return None
             if partitioned and strategy in (None, "insert_overwrite"):
-                stmts = sql.overwrite_partition(relation, select, part.column, dialect)
+                stmts = sql.overwrite_partition(relation, select, part.column, dialect, self.slots)
                 write = f"overwrite the run's {part.granularity} partition of {part.column}"
             elif strategy is None:
                 stmts = sql.table(relation, select, dialect)
@@ -612,7 +617,7 @@ class Builder:
                              " (insert_overwrite)")
                 return None
             if partitioned:
-                count = sql.partition_count(relation, part.column, dialect)
+                count = sql.partition_count(relation, part.column, dialect, self.slots)
                 stmts = sql.Materialization(stmts.setup, stmts.write, count)
         else:
             self.problem(m.span, f"materialization '{materialization}' of '{m.name}'",
@@ -681,7 +686,7 @@ class Builder:
         c: Check = gate.check
         target = c.target
         window = model.partition_column if model else None
-        scoped = sql.scoped(target, window)
+        scoped = sql.scoped(target, window, self.slots)
 
         def make(name: str, description: str, test: str, query: str = "", **kw) -> GateCheck:
             rendered = sql.check_query(query, dialect, self.refs) if query else ""
@@ -713,9 +718,9 @@ class Builder:
                 self.problem(c.span, f"a relationships check to '{ref.node if ref else '?'}'",
                              "the referenced node must be a batch source or model of this pipeline")
                 return []
+            child = sql.scoped(target, window, self.slots, "child")
             return [make(f"relationships_{col}", f"every {col} exists in {ref.node}.{ref.column}", "rows",
-                         sql.failing_relationship(sql.scoped(target, window, "child"), col, ref.node, ref.column),
-                         deps=(ref.node,))
+                         sql.failing_relationship(child, col, ref.node, ref.column), deps=(ref.node,))
                     for col in c.columns]
         if k == CheckKind.custom_sql:
             if c.sql is None:
@@ -789,8 +794,8 @@ class Builder:
         if model is not None and model.partition_column:
             other = trace(self.ir, target, model.partition_column, against)
             if other is not None:
-                target_rel = sql.scoped(target, model.partition_column)
-                against_rel = sql.scoped(against, other)
+                target_rel = sql.scoped(target, model.partition_column, self.slots)
+                against_rel = sql.scoped(against, other, self.slots)
                 scope = " (the run's partition)"
         tolerance = c.tolerance.value if c.tolerance else 0.0
         text = c.tolerance.text if c.tolerance else "0%"

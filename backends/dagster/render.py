@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from streamc.template_env import template_environment
+from streamc.text_escape import docstring_text
 
 from . import pyliteral as py
 from .graph import ColumnInfo, GateCheck, ModelAsset, Project, SourceAsset
@@ -20,13 +21,15 @@ TEMPLATES = Path(__file__).parent / "templates"
 RESERVED = {
     "dg", "operator", "contextmanager", "dataclass", "datetime", "timedelta", "timezone", "Path", "Any",
     "Iterator", "Sequence", "ZoneInfo", "bigquery", "bind", "build", "as_utc", "number", "evaluate", "gate_check",
-    "active_runs", "next_run", "asset_checks", "defs", "check", "psycopg", "lineage", "os",
+    "active_runs", "next_run", "asset_checks", "defs", "check", "psycopg", "lineage", "os", "re", "SLOT",
 }
 
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    return template_environment(TEMPLATES)
+    env = template_environment(TEMPLATES)
+    env.filters["docstring"] = docstring_text
+    return env
 
 
 def key(pipeline: str, name: str) -> str:
@@ -87,6 +90,8 @@ class View:
         self.env_lines = [f"{f.env:<{width}}{f.about}" for f in fields]
         self.imports = self.make_imports(p)
         self.raw_schemas = [(py.string(c), py.string(v), py.string(d)) for c, v, d in p.raw_schemas]
+        self.slot_pattern_py = 'r"' + p.slots.pattern + '"'  # the prefix is letters and digits: no quote
+        self.slot_example = "`" + p.slots.raw_schema("<connection>") + "`"
         self.definitions_lists()
         self.summary = self.make_summary(p)
 
@@ -277,7 +282,7 @@ class View:
         self.defs_sensors = ", ".join(sensors)
 
     def make_imports(self, p: Project) -> list[str]:
-        std = ["import operator", "import os"]
+        std = ["import operator", "import os", "import re"]
         if p.warehouse.kind == "postgres":
             std.append("from contextlib import contextmanager")
         std.append("from dataclasses import dataclass")

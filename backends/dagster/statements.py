@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -9,10 +10,47 @@ from streamc.sql_render import render_expression, render_sql
 
 TableRef = Callable[[str], "str | None"]
 
-# Placeholders the generated module replaces at run time with the partition's time window
-# (an unbounded window when a check runs outside a partitioned run).
-START = "{partition_start}"
-END = "{partition_end}"
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Placeholders the generated module's bind() fills in at run time, in one pass: `{<prefix>:raw:<connection>}`
+    (the schema raw tables of a connection land in, like dbt's env_var) and `{<prefix>:partition_start}` /
+    `{<prefix>:partition_end}` (the partition's time window; unbounded when a check runs outside a partitioned
+    run). The prefix is chosen so that no spec text holds `{<prefix>:`: a literal in the spec's SQL that looks like
+    a slot stays as written."""
+
+    prefix: str = "streamc"
+
+    def slot(self, name: str) -> str:
+        return "{" + self.prefix + ":" + name + "}"
+
+    @property
+    def start(self) -> str:
+        return self.slot("partition_start")
+
+    @property
+    def end(self) -> str:
+        return self.slot("partition_end")
+
+    def raw_schema(self, connection: str) -> str:
+        """The schema raw tables of `connection` land in."""
+        return self.slot("raw:" + connection)
+
+    @property
+    def pattern(self) -> str:
+        """The regular expression bind() finds the slots with (group 1: the slot's name)."""
+        return r"\{" + re.escape(self.prefix) + r":(raw:\w+|partition_start|partition_end)\}"
+
+
+def slots_for(spec_text: str) -> Slots:
+    """Slots whose prefix occurs in none of the spec's text (`streamc`, else `streamc1`, `streamc2`, ...)."""
+    prefix, n = "streamc", 0
+    while "{" + prefix + ":" in spec_text:
+        n += 1
+        prefix = f"streamc{n}"
+    return Slots(prefix)
+
 
 SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 
@@ -28,11 +66,6 @@ class Materialization:
 
 def no_refs(_name: str) -> str | None:
     return None
-
-
-def raw_schema(connection: str) -> str:
-    """Placeholder for the schema raw tables of `connection` land in (bound at run time, like dbt's env_var)."""
-    return "{raw:" + connection + "}"
 
 
 def to_dialect(sql: str, dialect: str, refs: TableRef = no_refs, pretty: bool = True) -> str:
@@ -55,12 +88,12 @@ def indent(sql: str, by: int = 2) -> str:
     return "\n".join(pad + line if line else line for line in sql.splitlines())
 
 
-def window_predicate(column: str, dialect: str, alias: str | None = None) -> str:
-    """`column` falls inside the run's partition window (placeholders bound at run time)."""
+def window_predicate(column: str, dialect: str, slots: Slots, alias: str | None = None) -> str:
+    """`column` falls inside the run's partition window (slots bound at run time)."""
     ref = f"{alias}.{column}" if alias else column
     return expression(
-        f"cast({ref} as timestamp) >= cast('{START}' as timestamp)"
-        f" and cast({ref} as timestamp) < cast('{END}' as timestamp)",
+        f"cast({ref} as timestamp) >= cast('{slots.start}' as timestamp)"
+        f" and cast({ref} as timestamp) < cast('{slots.end}' as timestamp)",
         dialect,
     )
 
@@ -100,24 +133,24 @@ def table(relation: str, select: str, dialect: str) -> Materialization:
     return Materialization(setup=(), write=(f"CREATE OR REPLACE TABLE {relation} AS\n{select}",), count=count)
 
 
-def windowed(select: str, column: str, dialect: str) -> str:
+def windowed(select: str, column: str, dialect: str, slots: Slots) -> str:
     """Only the rows of the query that fall in the run's partition."""
-    return f"SELECT * FROM (\n{indent(select)}\n) AS q\nWHERE {window_predicate(column, dialect, 'q')}"
+    return f"SELECT * FROM (\n{indent(select)}\n) AS q\nWHERE {window_predicate(column, dialect, slots, 'q')}"
 
 
-def partition_count(relation: str, column: str, dialect: str) -> str:
-    return f"SELECT COUNT(*) FROM {relation}\nWHERE {window_predicate(column, dialect)}"
+def partition_count(relation: str, column: str, dialect: str, slots: Slots) -> str:
+    return f"SELECT COUNT(*) FROM {relation}\nWHERE {window_predicate(column, dialect, slots)}"
 
 
-def overwrite_partition(relation: str, select: str, column: str, dialect: str) -> Materialization:
+def overwrite_partition(relation: str, select: str, column: str, dialect: str, slots: Slots) -> Materialization:
     """Replace the run's partition: delete its window, insert the query's rows in that window."""
     return Materialization(
         setup=(empty_table(relation, select),),
         write=(
-            f"DELETE FROM {relation}\nWHERE {window_predicate(column, dialect)}",
-            insert(relation, windowed(select, column, dialect)),
+            f"DELETE FROM {relation}\nWHERE {window_predicate(column, dialect, slots)}",
+            insert(relation, windowed(select, column, dialect, slots)),
         ),
-        count=partition_count(relation, column, dialect),
+        count=partition_count(relation, column, dialect, slots),
     )
 
 
@@ -223,14 +256,14 @@ def with_pii(select: str, columns: tuple[str, ...], handled: dict[str, str], dia
 
 # ------------------------------------------------------------------ checks (portable SQL, transpiled)
 
-def scoped(relation: str, window_column: str | None, alias: str | None = None) -> str:
+def scoped(relation: str, window_column: str | None, slots: Slots, alias: str | None = None) -> str:
     """The relation, or only the run's partition of it, for a FROM clause."""
     alias = alias or relation
     if not window_column:
         return relation if alias == relation else f"{relation} AS {alias}"
     return (
-        f"(SELECT * FROM {relation} WHERE cast({window_column} as timestamp) >= cast('{START}' as timestamp)"
-        f" AND cast({window_column} as timestamp) < cast('{END}' as timestamp)) AS {alias}"
+        f"(SELECT * FROM {relation} WHERE cast({window_column} as timestamp) >= cast('{slots.start}' as timestamp)"
+        f" AND cast({window_column} as timestamp) < cast('{slots.end}' as timestamp)) AS {alias}"
     )
 
 

@@ -20,32 +20,9 @@ from hostile_specs import BATCH, BENIGN, CARRIERS, PAYLOADS
 
 QUICK = os.environ.get("STREAMC_SECURITY_QUICK") == "1"
 
-# Backends the lead is restructuring (not fixed here): what fails today, per (backend, payload) -> (reason,
-# carriers it fails on; None: every carrier). Strict: a fix turns the case into an XPASS, and its entry goes.
-EVERY = None
-DOCSTRING = ("the module docstring holds spec text unescaped: a backslash sequence changes the text (\\\\ reads "
-             "as \\, \\' as ') and a triple quote ends the docstring (SyntaxError)")
-AIRFLOW_JINJA = ("spec string literals in the SQL of templated operator fields are not escaped for Jinja: Airflow "
-                 "renders `{{ ... }}` / `{% ... %}` from the spec")
-AIRFLOW_README = "README.md variable table: spec text (the warehouse schema per environment) keeps `|` and newlines"
-DAGSTER_SLOTS = ("spec string literals in the SQL are not protected from the run-time replacement of "
-                 "`{partition_start}` / `{raw:<connection>}`")
-BATCH_STREAM_FILES = ("hostile_batch", "hostile_stream", "hostile_files")
-KNOWN: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {
-    ("airflow", "quotes"): (DOCSTRING, EVERY),
-    ("airflow", "triple"): (DOCSTRING, EVERY),
-    ("airflow", "all"): (DOCSTRING, EVERY),
-    ("airflow", "jinja"): (AIRFLOW_JINJA, EVERY),
-    ("airflow", "placeholders"): (AIRFLOW_JINJA + " (`{{ ds }}`)", EVERY),
-    ("airflow", "newlines"): (AIRFLOW_README, BATCH_STREAM_FILES),
-    ("airflow", "shell"): (AIRFLOW_README, BATCH_STREAM_FILES),
-    ("airflow", "mermaid"): (AIRFLOW_README, BATCH_STREAM_FILES),
-    ("airflow", "yaml"): (AIRFLOW_README, BATCH_STREAM_FILES),
-    ("dagster", "quotes"): (DOCSTRING, EVERY),
-    ("dagster", "triple"): (DOCSTRING, EVERY),
-    ("dagster", "all"): (DOCSTRING, EVERY),
-    ("dagster", "placeholders"): (DAGSTER_SLOTS, BATCH_STREAM_FILES),
-}
+# Known failures, per (backend, payload) -> (reason, carriers it fails on; None: every carrier), run as strict
+# xfails: a fix turns the case into an XPASS, and its entry goes. None today.
+KNOWN: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
 
 
 def combinations() -> list[tuple[str, str]]:

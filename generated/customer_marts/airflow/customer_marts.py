@@ -29,6 +29,7 @@ from airflow.sdk import (
     Param,
     TaskGroup,
     chain,
+    literal,
     task,
 )
 from airflow.sdk.exceptions import AirflowFailException
@@ -247,7 +248,7 @@ VALUES (s.id, s.customer_id, s.total_amount, s.created_at, s.updated_at)
             task_id="customers__unique_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="unique id on customers",
+            check=literal("unique id on customers"),
             severity="error",
             sql="""
 SELECT
@@ -268,7 +269,7 @@ FROM (
             task_id="orders__unique_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="unique id on orders",
+            check=literal("unique id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -289,7 +290,7 @@ FROM (
             task_id="customers__not_null_created_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null created_at on customers",
+            check=literal("not_null created_at on customers"),
             severity="error",
             sql="""
 SELECT
@@ -304,7 +305,7 @@ WHERE
             task_id="customers__not_null_email", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null email on customers",
+            check=literal("not_null email on customers"),
             severity="error",
             sql="""
 SELECT
@@ -319,7 +320,7 @@ WHERE
             task_id="customers__not_null_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null id on customers",
+            check=literal("not_null id on customers"),
             severity="error",
             sql="""
 SELECT
@@ -334,7 +335,7 @@ WHERE
             task_id="customers__not_null_updated_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null updated_at on customers",
+            check=literal("not_null updated_at on customers"),
             severity="error",
             sql="""
 SELECT
@@ -349,7 +350,7 @@ WHERE
             task_id="orders__not_null_created_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null created_at on orders",
+            check=literal("not_null created_at on orders"),
             severity="error",
             sql="""
 SELECT
@@ -364,7 +365,7 @@ WHERE
             task_id="orders__not_null_customer_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null customer_id on orders",
+            check=literal("not_null customer_id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -379,7 +380,7 @@ WHERE
             task_id="orders__not_null_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null id on orders",
+            check=literal("not_null id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -394,7 +395,7 @@ WHERE
             task_id="orders__not_null_total_amount", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null total_amount on orders",
+            check=literal("not_null total_amount on orders"),
             severity="error",
             sql="""
 SELECT
@@ -409,7 +410,7 @@ WHERE
             task_id="orders__not_null_updated_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null updated_at on orders",
+            check=literal("not_null updated_at on orders"),
             severity="error",
             sql="""
 SELECT
@@ -424,7 +425,7 @@ WHERE
             task_id="customers__freshness_updated_at", priority_weight=4, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="customers has rows by updated_at within 26h of the interval end",
+            check=literal("customers has rows by updated_at within 26h of the interval end"),
             severity="error",
             sql="""
 SELECT
@@ -441,7 +442,7 @@ FROM {{ var.json.streamc_customer_marts.shop_db_raw_schema }}.customers AS custo
             task_id="customers__accepted_values_status", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="status of customers in (active, churned, prospect)",
+            check=literal("status of customers in (active, churned, prospect)"),
             severity="error",
             sql="""
 SELECT
@@ -456,7 +457,7 @@ WHERE
             task_id="orders__orders_total_amount_check", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="custom check orders_total_amount_check on orders returns no rows",
+            check=literal("custom check orders_total_amount_check on orders returns no rows"),
             severity="error",
             sql="""
 SELECT
@@ -477,7 +478,7 @@ FROM (
             task_id="orders__relationships_customer_id", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="orders.customer_id -> customers.id",
+            check=literal("orders.customer_id -> customers.id"),
             severity="error",
             sql="""
 SELECT
@@ -494,7 +495,7 @@ WHERE
             task_id="customers__schema", priority_weight=1, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="customers has the columns of its contract",
+            check=literal("customers has the columns of its contract"),
             severity="error",
             sql="""
 SELECT COUNT(*)
@@ -519,7 +520,7 @@ WHERE name NOT IN (
             task_id="orders__schema", priority_weight=1, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="orders has the columns of its contract",
+            check=literal("orders has the columns of its contract"),
             severity="error",
             sql="""
 SELECT COUNT(*)
@@ -556,7 +557,7 @@ WHERE name NOT IN (
             task_id="int_customer_orders__unique_customer_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="unique customer_id on int_customer_orders",
+            check=literal("unique customer_id on int_customer_orders"),
             severity="error",
             sql="""
 SELECT
@@ -577,7 +578,7 @@ FROM (
             task_id="int_customer_orders__not_null_customer_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null customer_id on int_customer_orders",
+            check=literal("not_null customer_id on int_customer_orders"),
             severity="error",
             sql="""
 SELECT
@@ -608,7 +609,7 @@ WHERE
             task_id="fct_customer_transactions__unique_order_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="unique order_id on fct_customer_transactions",
+            check=literal("unique order_id on fct_customer_transactions"),
             severity="error",
             sql="""
 SELECT
@@ -630,7 +631,7 @@ FROM (
             task_id="dim_customers__not_null_customer_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="not_null customer_id on dim_customers",
+            check=literal("not_null customer_id on dim_customers"),
             severity="error",
             sql="""
 SELECT
@@ -648,7 +649,7 @@ WHERE
             weight_rule="absolute",
         )(
             conn_id="customer_marts_dwh",
-            check="not_null order_id, customer_id on fct_customer_transactions",
+            check=literal("not_null order_id, customer_id on fct_customer_transactions"),
             severity="error",
             sql="""
 SELECT
@@ -663,7 +664,7 @@ WHERE
             task_id="dim_customers__volume_anomaly", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="rows of dim_customers >= 0.8 x avg_7d",
+            check=literal("rows of dim_customers >= 0.8 x avg_7d"),
             severity="warn",
             sql="""
 SELECT
@@ -691,7 +692,7 @@ CROSS JOIN (
             task_id="fct_customer_transactions__reconcile_vs_orders", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="count of fct_customer_transactions matches orders within 0.5%",
+            check=literal("count of fct_customer_transactions matches orders within 0.5%"),
             severity="error",
             sql="""
 SELECT
@@ -714,7 +715,7 @@ CROSS JOIN (
             task_id="dim_customers__accepted_values_status", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="status of dim_customers in (active, churned, prospect)",
+            check=literal("status of dim_customers in (active, churned, prospect)"),
             severity="error",
             sql="""
 SELECT
@@ -730,7 +731,7 @@ WHERE
             task_id="dim_customers__range_lifetime_value", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="lifetime_value of dim_customers >= 0",
+            check=literal("lifetime_value of dim_customers >= 0"),
             severity="error",
             sql="""
 SELECT
@@ -746,7 +747,7 @@ WHERE
             task_id="fct_customer_transactions__relationships_customer_id", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="customer_marts_dwh",
-            check="fct_customer_transactions.customer_id -> stg_customers.customer_id",
+            check=literal("fct_customer_transactions.customer_id -> stg_customers.customer_id"),
             severity="error",
             sql="""
 SELECT

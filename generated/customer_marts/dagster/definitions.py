@@ -19,6 +19,7 @@ Configuration comes only from environment variables:
 
 import operator
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -40,6 +41,9 @@ RAW_SCHEMAS = {
 }
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UNBOUNDED = ("0001-01-01 00:00:00", "9999-12-31 00:00:00")
+# The run-time slots in the SQL below: `{streamc:raw:<connection>}` (a raw schema) and the partition's
+# time window; only these are filled in (the spec's own text never holds the slots' prefix).
+SLOT = re.compile(r"\{streamc:(raw:\w+|partition_start|partition_end)\}")
 
 
 # ---------------------------------------------------------------- resources
@@ -101,14 +105,15 @@ class Statements:
 
 
 def bind(sql: str, partition_key: str | None) -> str:
-    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run)."""
-    for connection, (variable, default) in RAW_SCHEMAS.items():
-        sql = sql.replace("{raw:" + connection + "}", os.environ.get(variable, default))
+    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run), in one pass."""
     start, end = UNBOUNDED
     if partition_key is not None and PARTITIONS is not None:
         window = PARTITIONS.time_window_for_partition_key(partition_key)
         start, end = window.start.strftime(TIME_FORMAT), window.end.strftime(TIME_FORMAT)
-    return sql.replace("{partition_start}", start).replace("{partition_end}", end)
+    values = {"partition_start": start, "partition_end": end}
+    for connection, (variable, default) in RAW_SCHEMAS.items():
+        values["raw:" + connection] = os.environ.get(variable, default)
+    return SLOT.sub(lambda slot: values[slot.group(1)], sql)
 
 
 def build(context: dg.AssetExecutionContext, warehouse: Warehouse, statements: Statements) -> dg.MaterializeResult:
@@ -337,7 +342,7 @@ FROM (
     COALESCE(status, 'active') AS status,
     created_at,
     updated_at
-  FROM {raw:shop_db}.customers AS customers
+  FROM {streamc:raw:shop_db}.customers AS customers
 ) AS q
 """,
     ),
@@ -352,7 +357,7 @@ FROM (
     kinds={"postgres", "sql"},
     owners=OWNERS,
     tags={"layer": "staging", "materialization": "view", "tier": "important"},
-    code_version="4ed271ebdb14cc5f",
+    code_version="05fd439fb6e49eb7",
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
     metadata={
@@ -396,7 +401,7 @@ SELECT
   total_amount,
   created_at,
   updated_at
-FROM {raw:shop_db}.orders AS orders
+FROM {streamc:raw:shop_db}.orders AS orders
 """,
     ),
 )
@@ -410,7 +415,7 @@ FROM {raw:shop_db}.orders AS orders
     kinds={"postgres", "sql"},
     owners=OWNERS,
     tags={"layer": "staging", "materialization": "view", "tier": "important"},
-    code_version="0ba620a187a5cc00",
+    code_version="22d924083d51f5d8",
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
     metadata={
@@ -668,7 +673,7 @@ WHERE EXISTS (
         o.updated_at
       FROM stg_orders AS o
     ) AS q
-    WHERE CAST(q.created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AND CAST(q.created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    WHERE CAST(q.created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP) AND CAST(q.created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
   ) AS s
   WHERE fct_customer_transactions.order_id = s.order_id
 )
@@ -684,12 +689,12 @@ SELECT * FROM (
     o.updated_at
   FROM stg_orders AS o
 ) AS q
-WHERE CAST(q.created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AND CAST(q.created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+WHERE CAST(q.created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP) AND CAST(q.created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 """,
     ),
     count="""
 SELECT COUNT(*) FROM fct_customer_transactions
-WHERE CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+WHERE CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP) AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 """,
 )
 
@@ -702,7 +707,7 @@ WHERE CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AN
     kinds={"postgres", "sql"},
     owners=OWNERS,
     tags={"layer": "mart", "materialization": "incremental", "tier": "important"},
-    code_version="bd11d73fb4b58332",
+    code_version="2bbb03634329913a",
     partitions_def=PARTITIONS,
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
@@ -751,7 +756,7 @@ SELECT
 FROM (
   SELECT
     id
-  FROM {raw:shop_db}.customers AS customers
+  FROM {streamc:raw:shop_db}.customers AS customers
   WHERE
     id IS NOT NULL
   GROUP BY
@@ -769,7 +774,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.customers AS customers WHERE created_at IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.customers AS customers WHERE created_at IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "customers"]),
@@ -779,7 +784,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.customers AS customers WHERE email IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.customers AS customers WHERE email IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "customers"]),
@@ -789,7 +794,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.customers AS customers WHERE id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.customers AS customers WHERE id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "customers"]),
@@ -799,7 +804,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.customers AS customers WHERE updated_at IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.customers AS customers WHERE updated_at IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "customers"]),
@@ -809,7 +814,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "3", "severity": "error"},
-        sql="SELECT MAX(updated_at) FROM {raw:shop_db}.customers AS customers",
+        sql="SELECT MAX(updated_at) FROM {streamc:raw:shop_db}.customers AS customers",
         max_age_seconds=93600,
     ),
     Gate(
@@ -823,7 +828,7 @@ FROM (
         sql="""
 SELECT
   COUNT(*)
-FROM {raw:shop_db}.customers AS customers
+FROM {streamc:raw:shop_db}.customers AS customers
 WHERE
   status IS NOT NULL AND NOT status IN ('active', 'churned', 'prospect')
 """,
@@ -836,7 +841,7 @@ WHERE
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "6", "severity": "error"},
-        relation="{raw:shop_db}.customers",
+        relation="{streamc:raw:shop_db}.customers",
         expected_columns=("id", "email", "first_name", "last_name", "status", "created_at", "updated_at"),
     ),
     Gate(
@@ -972,8 +977,8 @@ FROM (
     *
   FROM fct_customer_transactions
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_customer_transactions
 WHERE
   customer_id IS NULL
@@ -995,8 +1000,8 @@ FROM (
     *
   FROM fct_customer_transactions
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_customer_transactions
 WHERE
   order_id IS NULL
@@ -1020,8 +1025,8 @@ SELECT
         *
       FROM fct_customer_transactions
       WHERE
-        CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-        AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+        CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+        AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
     ) AS fct_customer_transactions
   ) AS target,
   (
@@ -1030,10 +1035,10 @@ SELECT
     FROM (
       SELECT
         *
-      FROM {raw:shop_db}.orders AS orders
+      FROM {streamc:raw:shop_db}.orders AS orders
       WHERE
-        CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-        AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+        CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+        AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
     ) AS orders
   ) AS against
 """,
@@ -1056,8 +1061,8 @@ FROM (
     *
   FROM fct_customer_transactions
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS child
 WHERE
   child.customer_id IS NOT NULL
@@ -1119,7 +1124,7 @@ SELECT
 FROM (
   SELECT
     id
-  FROM {raw:shop_db}.orders AS orders
+  FROM {streamc:raw:shop_db}.orders AS orders
   WHERE
     id IS NOT NULL
   GROUP BY
@@ -1137,7 +1142,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.orders AS orders WHERE created_at IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.orders AS orders WHERE created_at IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "orders"]),
@@ -1147,7 +1152,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.orders AS orders WHERE customer_id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.orders AS orders WHERE customer_id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "orders"]),
@@ -1157,7 +1162,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.orders AS orders WHERE id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.orders AS orders WHERE id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "orders"]),
@@ -1167,7 +1172,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.orders AS orders WHERE total_amount IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.orders AS orders WHERE total_amount IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "orders"]),
@@ -1177,7 +1182,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:shop_db}.orders AS orders WHERE updated_at IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:shop_db}.orders AS orders WHERE updated_at IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["customer_marts", "orders"]),
@@ -1193,7 +1198,7 @@ SELECT
 FROM (
   SELECT
     *
-  FROM {raw:shop_db}.orders AS orders
+  FROM {streamc:raw:shop_db}.orders AS orders
   WHERE
     NOT (
       total_amount >= 0
@@ -1212,13 +1217,13 @@ FROM (
         sql="""
 SELECT
   COUNT(*)
-FROM {raw:shop_db}.orders AS child
+FROM {streamc:raw:shop_db}.orders AS child
 WHERE
   child.customer_id IS NOT NULL
   AND NOT EXISTS(
     SELECT
       1
-    FROM {raw:shop_db}.customers AS parent
+    FROM {streamc:raw:shop_db}.customers AS parent
     WHERE
       parent.id = child.customer_id
   )
@@ -1233,7 +1238,7 @@ WHERE
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "6", "severity": "error"},
-        relation="{raw:shop_db}.orders",
+        relation="{streamc:raw:shop_db}.orders",
         expected_columns=("id", "customer_id", "total_amount", "created_at", "updated_at"),
     ),
 )

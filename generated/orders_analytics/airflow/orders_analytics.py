@@ -30,6 +30,7 @@ from airflow.sdk import (
     Param,
     TaskGroup,
     chain,
+    literal,
     task,
 )
 from airflow.sdk.exceptions import AirflowFailException
@@ -187,7 +188,7 @@ VALUES (s.id, s.email, s.segment, s.updated_at)
             task_id="customers__unique_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="unique id on customers",
+            check=literal("unique id on customers"),
             severity="error",
             sql="""
 SELECT
@@ -208,7 +209,7 @@ FROM (
             task_id="orders__unique_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="unique id on orders",
+            check=literal("unique id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -229,7 +230,7 @@ FROM (
             task_id="customers__not_null_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null id on customers",
+            check=literal("not_null id on customers"),
             severity="error",
             sql="""
 SELECT
@@ -244,7 +245,7 @@ WHERE
             task_id="customers__not_null_updated_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null updated_at on customers",
+            check=literal("not_null updated_at on customers"),
             severity="error",
             sql="""
 SELECT
@@ -259,7 +260,7 @@ WHERE
             task_id="orders__not_null_created_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null created_at on orders",
+            check=literal("not_null created_at on orders"),
             severity="error",
             sql="""
 SELECT
@@ -274,7 +275,7 @@ WHERE
             task_id="orders__not_null_customer_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null customer_id on orders",
+            check=literal("not_null customer_id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -289,7 +290,7 @@ WHERE
             task_id="orders__not_null_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null id on orders",
+            check=literal("not_null id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -304,7 +305,7 @@ WHERE
             task_id="orders__not_null_store_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null store_id on orders",
+            check=literal("not_null store_id on orders"),
             severity="error",
             sql="""
 SELECT
@@ -319,7 +320,7 @@ WHERE
             task_id="orders__not_null_total_amount", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null total_amount on orders",
+            check=literal("not_null total_amount on orders"),
             severity="error",
             sql="""
 SELECT
@@ -334,7 +335,7 @@ WHERE
             task_id="orders__freshness_created_at", priority_weight=4, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="orders has rows by created_at within 5m of the interval end",
+            check=literal("orders has rows by created_at within 5m of the interval end"),
             severity="error",
             sql="""
 SELECT
@@ -351,7 +352,7 @@ FROM {{ var.json.streamc_orders_analytics.ecommerce_db_raw_schema }}.orders AS o
             task_id="orders__row_count", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="rows of orders > 0",
+            check=literal("rows of orders > 0"),
             severity="error",
             sql="""
 SELECT
@@ -367,7 +368,7 @@ WHERE
             task_id="orders__accepted_values_status", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="status of orders in (pending, completed, failed)",
+            check=literal("status of orders in (pending, completed, failed)"),
             severity="error",
             sql="""
 SELECT
@@ -382,7 +383,7 @@ WHERE
             task_id="orders__orders_total_amount_check", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="custom check orders_total_amount_check on orders returns no rows",
+            check=literal("custom check orders_total_amount_check on orders returns no rows"),
             severity="error",
             sql="""
 SELECT
@@ -403,7 +404,7 @@ FROM (
             task_id="orders__relationships_customer_id", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="orders.customer_id -> customers.id",
+            check=literal("orders.customer_id -> customers.id"),
             severity="error",
             sql="""
 SELECT
@@ -420,7 +421,7 @@ WHERE
             task_id="customers__schema", priority_weight=1, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="customers has the columns of its contract",
+            check=literal("customers has the columns of its contract"),
             severity="error",
             sql="""
 SELECT COUNT(*)
@@ -442,7 +443,7 @@ WHERE name NOT IN (
             task_id="orders__schema", priority_weight=1, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="orders has the columns of its contract",
+            check=literal("orders has the columns of its contract"),
             severity="error",
             sql="""
 SELECT COUNT(*)
@@ -493,7 +494,7 @@ WHERE name NOT IN (
             task_id="fct_orders__unique_order_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="unique order_id on fct_orders",
+            check=literal("unique order_id on fct_orders"),
             severity="error",
             sql="""
 SELECT
@@ -515,7 +516,7 @@ FROM (
             task_id="fct_orders__not_null_order_id_customer_id_created_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="not_null order_id, customer_id, created_at on fct_orders",
+            check=literal("not_null order_id, customer_id, created_at on fct_orders"),
             severity="error",
             sql="""
 SELECT
@@ -530,7 +531,7 @@ WHERE
             task_id="fct_orders__freshness_created_at", priority_weight=4, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="fct_orders has rows by created_at within 24h of the interval end",
+            check=literal("fct_orders has rows by created_at within 24h of the interval end"),
             severity="error",
             sql="""
 SELECT
@@ -547,7 +548,7 @@ FROM {{ var.json.streamc_orders_analytics.warehouse_schema }}.fct_orders AS fct_
             task_id="fct_orders__reconcile_vs_orders", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="count of fct_orders matches orders within 1%",
+            check=literal("count of fct_orders matches orders within 1%"),
             severity="error",
             sql="""
 SELECT
@@ -569,7 +570,7 @@ CROSS JOIN (
             task_id="fct_orders__volume_anomaly", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="rows of fct_orders >= 0.8 x avg_7d",
+            check=literal("rows of fct_orders >= 0.8 x avg_7d"),
             severity="warn",
             sql="""
 SELECT
@@ -598,7 +599,7 @@ CROSS JOIN (
             task_id="fct_orders__accepted_values_status", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="status of fct_orders in (pending, completed, failed)",
+            check=literal("status of fct_orders in (pending, completed, failed)"),
             severity="error",
             sql="""
 SELECT
@@ -614,7 +615,7 @@ WHERE
             task_id="fct_orders__range_total_amount", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="total_amount of fct_orders >= 0 and <= 10000000",
+            check=literal("total_amount of fct_orders >= 0 and <= 10000000"),
             severity="error",
             sql="""
 SELECT
@@ -630,7 +631,7 @@ WHERE
             task_id="fct_orders__relationships_customer_id", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="orders_analytics_warehouse",
-            check="fct_orders.customer_id -> stg_customers.customer_id",
+            check=literal("fct_orders.customer_id -> stg_customers.customer_id"),
             severity="error",
             sql="""
 SELECT

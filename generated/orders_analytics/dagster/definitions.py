@@ -20,6 +20,7 @@ Configuration comes only from environment variables:
 
 import operator
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
@@ -41,6 +42,9 @@ RAW_SCHEMAS = {
 }
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UNBOUNDED = ("0001-01-01 00:00:00", "9999-12-31 00:00:00")
+# The run-time slots in the SQL below: `{streamc:raw:<connection>}` (a raw schema) and the partition's
+# time window; only these are filled in (the spec's own text never holds the slots' prefix).
+SLOT = re.compile(r"\{streamc:(raw:\w+|partition_start|partition_end)\}")
 
 
 # ---------------------------------------------------------------- resources
@@ -101,14 +105,15 @@ class Statements:
 
 
 def bind(sql: str, partition_key: str | None) -> str:
-    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run)."""
-    for connection, (variable, default) in RAW_SCHEMAS.items():
-        sql = sql.replace("{raw:" + connection + "}", os.environ.get(variable, default))
+    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run), in one pass."""
     start, end = UNBOUNDED
     if partition_key is not None and PARTITIONS is not None:
         window = PARTITIONS.time_window_for_partition_key(partition_key)
         start, end = window.start.strftime(TIME_FORMAT), window.end.strftime(TIME_FORMAT)
-    return sql.replace("{partition_start}", start).replace("{partition_end}", end)
+    values = {"partition_start": start, "partition_end": end}
+    for connection, (variable, default) in RAW_SCHEMAS.items():
+        values["raw:" + connection] = os.environ.get(variable, default)
+    return SLOT.sub(lambda slot: values[slot.group(1)], sql)
 
 
 def build(context: dg.AssetExecutionContext, warehouse: Warehouse, statements: Statements) -> dg.MaterializeResult:
@@ -321,7 +326,7 @@ SELECT
   status,
   created_at,
   updated_at
-FROM {raw:ecommerce_db}.orders AS orders
+FROM {streamc:raw:ecommerce_db}.orders AS orders
 """,
     ),
 )
@@ -335,7 +340,7 @@ FROM {raw:ecommerce_db}.orders AS orders
     kinds={"snowflake", "sql"},
     owners=OWNERS,
     tags={"layer": "staging", "materialization": "view", "tier": "critical"},
-    code_version="878e3744a7596e35",
+    code_version="88d127152e3d4ac3",
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
     metadata={
@@ -384,7 +389,7 @@ FROM (
     email,
     segment,
     updated_at
-  FROM {raw:ecommerce_db}.customers AS customers
+  FROM {streamc:raw:ecommerce_db}.customers AS customers
 ) AS q
 """,
     ),
@@ -399,7 +404,7 @@ FROM (
     kinds={"snowflake", "sql"},
     owners=OWNERS,
     tags={"layer": "staging", "materialization": "view", "tier": "critical"},
-    code_version="8d8b7f597a162ce2",
+    code_version="bcdfee3ce5ac3e08",
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
     metadata={
@@ -466,7 +471,7 @@ USING (
     LEFT JOIN stg_customers AS c
       ON o.customer_id = c.customer_id
   ) AS q
-  WHERE CAST(q.created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AND CAST(q.created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+  WHERE CAST(q.created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP) AND CAST(q.created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS s
 ON t.order_id = s.order_id
 WHEN MATCHED THEN UPDATE SET customer_id = s.customer_id, segment = s.segment, store_id = s.store_id, total_amount = s.total_amount, status = s.status, created_at = s.created_at, updated_at = s.updated_at
@@ -476,7 +481,7 @@ VALUES (s.order_id, s.customer_id, s.segment, s.store_id, s.total_amount, s.stat
     ),
     count="""
 SELECT COUNT(*) FROM fct_orders
-WHERE CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+WHERE CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP) AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 """,
 )
 
@@ -489,7 +494,7 @@ WHERE CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP) AN
     kinds={"snowflake", "sql"},
     owners=OWNERS,
     tags={"layer": "mart", "materialization": "incremental", "tier": "critical"},
-    code_version="2eb34866242ff008",
+    code_version="61c7385e6880acd5",
     partitions_def=PARTITIONS,
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
@@ -544,7 +549,7 @@ SELECT
 FROM (
   SELECT
     id
-  FROM {raw:ecommerce_db}.customers AS customers
+  FROM {streamc:raw:ecommerce_db}.customers AS customers
   WHERE
     id IS NOT NULL
   GROUP BY
@@ -562,7 +567,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.customers AS customers WHERE id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.customers AS customers WHERE id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "customers"]),
@@ -572,7 +577,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.customers AS customers WHERE updated_at IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.customers AS customers WHERE updated_at IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "customers"]),
@@ -582,7 +587,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "6", "severity": "error"},
-        relation="{raw:ecommerce_db}.customers",
+        relation="{streamc:raw:ecommerce_db}.customers",
         expected_columns=("id", "email", "segment", "updated_at"),
     ),
     Gate(
@@ -625,8 +630,8 @@ FROM (
     *
   FROM fct_orders
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_orders
 WHERE
   created_at IS NULL
@@ -648,8 +653,8 @@ FROM (
     *
   FROM fct_orders
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_orders
 WHERE
   customer_id IS NULL
@@ -671,8 +676,8 @@ FROM (
     *
   FROM fct_orders
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_orders
 WHERE
   order_id IS NULL
@@ -707,8 +712,8 @@ SELECT
         *
       FROM fct_orders
       WHERE
-        CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-        AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+        CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+        AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
     ) AS fct_orders
   ) AS target,
   (
@@ -717,10 +722,10 @@ SELECT
     FROM (
       SELECT
         *
-      FROM {raw:ecommerce_db}.orders AS orders
+      FROM {streamc:raw:ecommerce_db}.orders AS orders
       WHERE
-        CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-        AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+        CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+        AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
     ) AS orders
   ) AS against
 """,
@@ -800,8 +805,8 @@ FROM (
     *
   FROM fct_orders
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_orders
 WHERE
   status IS NOT NULL AND NOT status IN ('pending', 'completed', 'failed')
@@ -823,8 +828,8 @@ FROM (
     *
   FROM fct_orders
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS fct_orders
 WHERE
   total_amount IS NOT NULL AND (
@@ -848,8 +853,8 @@ FROM (
     *
   FROM fct_orders
   WHERE
-    CAST(created_at AS TIMESTAMP) >= CAST('{partition_start}' AS TIMESTAMP)
-    AND CAST(created_at AS TIMESTAMP) < CAST('{partition_end}' AS TIMESTAMP)
+    CAST(created_at AS TIMESTAMP) >= CAST('{streamc:partition_start}' AS TIMESTAMP)
+    AND CAST(created_at AS TIMESTAMP) < CAST('{streamc:partition_end}' AS TIMESTAMP)
 ) AS child
 WHERE
   child.customer_id IS NOT NULL
@@ -877,7 +882,7 @@ SELECT
 FROM (
   SELECT
     id
-  FROM {raw:ecommerce_db}.orders AS orders
+  FROM {streamc:raw:ecommerce_db}.orders AS orders
   WHERE
     id IS NOT NULL
   GROUP BY
@@ -895,7 +900,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.orders AS orders WHERE created_at IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.orders AS orders WHERE created_at IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "orders"]),
@@ -905,7 +910,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.orders AS orders WHERE customer_id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.orders AS orders WHERE customer_id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "orders"]),
@@ -915,7 +920,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.orders AS orders WHERE id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.orders AS orders WHERE id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "orders"]),
@@ -925,7 +930,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.orders AS orders WHERE store_id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.orders AS orders WHERE store_id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "orders"]),
@@ -935,7 +940,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.orders AS orders WHERE total_amount IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.orders AS orders WHERE total_amount IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["orders_analytics", "orders"]),
@@ -945,7 +950,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "3", "severity": "error"},
-        sql="SELECT MAX(created_at) FROM {raw:ecommerce_db}.orders AS orders",
+        sql="SELECT MAX(created_at) FROM {streamc:raw:ecommerce_db}.orders AS orders",
         max_age_seconds=300,
     ),
     Gate(
@@ -956,7 +961,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "4", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:ecommerce_db}.orders AS orders",
+        sql="SELECT COUNT(*) FROM {streamc:raw:ecommerce_db}.orders AS orders",
         comparison=">",
         threshold=0,
     ),
@@ -971,7 +976,7 @@ FROM (
         sql="""
 SELECT
   COUNT(*)
-FROM {raw:ecommerce_db}.orders AS orders
+FROM {streamc:raw:ecommerce_db}.orders AS orders
 WHERE
   status IS NOT NULL AND NOT status IN ('pending', 'completed', 'failed')
 """,
@@ -990,7 +995,7 @@ SELECT
 FROM (
   SELECT
     *
-  FROM {raw:ecommerce_db}.orders AS orders
+  FROM {streamc:raw:ecommerce_db}.orders AS orders
   WHERE
     NOT (
       total_amount >= 0
@@ -1009,13 +1014,13 @@ FROM (
         sql="""
 SELECT
   COUNT(*)
-FROM {raw:ecommerce_db}.orders AS child
+FROM {streamc:raw:ecommerce_db}.orders AS child
 WHERE
   child.customer_id IS NOT NULL
   AND NOT EXISTS(
     SELECT
       1
-    FROM {raw:ecommerce_db}.customers AS parent
+    FROM {streamc:raw:ecommerce_db}.customers AS parent
     WHERE
       parent.id = child.customer_id
   )
@@ -1030,7 +1035,7 @@ WHERE
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "6", "severity": "error"},
-        relation="{raw:ecommerce_db}.orders",
+        relation="{streamc:raw:ecommerce_db}.orders",
         expected_columns=(
             "id",
             "customer_id",

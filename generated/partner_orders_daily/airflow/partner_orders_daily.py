@@ -11,6 +11,7 @@ no host, credential or environment-specific value is written here. See README.md
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import pendulum
@@ -30,6 +31,7 @@ from airflow.sdk import (
     Param,
     TaskGroup,
     chain,
+    literal,
     task,
 )
 from airflow.sdk.exceptions import AirflowFailException
@@ -59,6 +61,35 @@ def quality_gate(conn_id: str, check: str, severity: str, sql: str, hook_params:
     if failures:
         log.warning("quality gate (warn only) failed: %s (%s failing)", check, failures)
     return failures
+
+
+class FilePath:
+    """A file path as the spec writes it, resolved per run when Airflow renders the task's fields.
+
+    Its placeholders become parts of the run's data interval ({date} and {ds}: the logical date, {ds_nodash},
+    {year}, {month}, {day}, {hour}: of the interval start); the rest of the path is not read as Jinja.
+    """
+
+    PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+    def resolve(self, context: dict) -> str:
+        start = context["data_interval_start"]
+        values = {
+            "date": context["ds"],
+            "ds": context["ds"],
+            "ds_nodash": context["ds_nodash"],
+            "year": start.strftime("%Y"),
+            "month": start.strftime("%m"),
+            "day": start.strftime("%d"),
+            "hour": start.strftime("%H"),
+        }
+        return self.PLACEHOLDER.sub(lambda m: values[m.group(1)], self.template)
+
+    def __repr__(self) -> str:
+        return f"FilePath({self.template!r})"
 
 
 default_args = {
@@ -119,7 +150,7 @@ with DAG(
             task_id="raw_orders_wait",
             aws_conn_id="partner_orders_daily_lake",
             bucket_name="{{ var.json.streamc_partner_orders_daily.lake_bucket }}",
-            bucket_key="raw/orders/{{ ds }}/data.parquet",
+            bucket_key=FilePath("raw/orders/{date}/data.parquet"),
             mode="reschedule",
             poke_interval=300,
             timeout=3600,
@@ -130,7 +161,7 @@ with DAG(
             aws_conn_id="partner_orders_daily_lake",
             gcp_conn_id="partner_orders_daily_bigquery",
             bucket="{{ var.json.streamc_partner_orders_daily.lake_bucket }}",
-            prefix="raw/orders/{{ ds }}/data.parquet",
+            prefix=FilePath("raw/orders/{date}/data.parquet"),
             dest_gcs="gs://{{ var.json.streamc_partner_orders_daily.gcs_staging_bucket }}/partner_orders_daily/raw_orders/",
             replace=True,
             return_gcs_uris=True,
@@ -141,7 +172,7 @@ with DAG(
             task_id="raw_orders_load",
             gcp_conn_id="partner_orders_daily_bigquery",
             bucket="{{ var.json.streamc_partner_orders_daily.gcs_staging_bucket }}",
-            source_objects=["partner_orders_daily/raw_orders/raw/orders/{{ ds }}/data.parquet"],
+            source_objects=[FilePath("partner_orders_daily/raw_orders/raw/orders/{date}/data.parquet")],
             destination_project_dataset_table="{{ var.json.streamc_partner_orders_daily.lake_raw_schema }}.raw_orders${{ ds_nodash }}",
             source_format="PARQUET",
             write_disposition="WRITE_TRUNCATE",
@@ -157,7 +188,7 @@ with DAG(
             task_id="raw_orders__unique_order_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="unique order_id on raw_orders",
+            check=literal("unique order_id on raw_orders"),
             severity="error",
             sql="""
 SELECT
@@ -179,7 +210,7 @@ FROM (
             task_id="raw_orders__not_null_order_date", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="not_null order_date on raw_orders",
+            check=literal("not_null order_date on raw_orders"),
             severity="error",
             sql="""
 SELECT
@@ -195,7 +226,7 @@ WHERE
             task_id="raw_orders__not_null_order_id_partner_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="not_null order_id, partner_id on raw_orders",
+            check=literal("not_null order_id, partner_id on raw_orders"),
             severity="error",
             sql="""
 SELECT
@@ -211,7 +242,7 @@ WHERE
             task_id="raw_orders__not_null_quantity", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="not_null quantity on raw_orders",
+            check=literal("not_null quantity on raw_orders"),
             severity="error",
             sql="""
 SELECT
@@ -227,7 +258,7 @@ WHERE
             task_id="raw_orders__not_null_sku", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="not_null sku on raw_orders",
+            check=literal("not_null sku on raw_orders"),
             severity="error",
             sql="""
 SELECT
@@ -243,7 +274,7 @@ WHERE
             task_id="raw_orders__not_null_unit_price", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="not_null unit_price on raw_orders",
+            check=literal("not_null unit_price on raw_orders"),
             severity="error",
             sql="""
 SELECT
@@ -259,7 +290,7 @@ WHERE
             task_id="raw_orders__volume_anomaly", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="rows of raw_orders >= 0.8 x avg_7d",
+            check=literal("rows of raw_orders >= 0.8 x avg_7d"),
             severity="warn",
             sql="""
 SELECT
@@ -289,7 +320,7 @@ CROSS JOIN (
             task_id="raw_orders__raw_orders_quantity_check", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="custom check raw_orders_quantity_check on raw_orders returns no rows",
+            check=literal("custom check raw_orders_quantity_check on raw_orders returns no rows"),
             severity="error",
             sql="""
 SELECT
@@ -311,7 +342,7 @@ FROM (
             task_id="raw_orders__schema", priority_weight=1, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="raw_orders has the columns of its contract",
+            check=literal("raw_orders has the columns of its contract"),
             severity="error",
             sql="""
 SELECT COUNT(*)
@@ -351,7 +382,7 @@ WHERE name NOT IN (
             task_id="stg_partner_orders__range_quantity", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="quantity of stg_partner_orders >= 1 and <= 10000",
+            check=literal("quantity of stg_partner_orders >= 1 and <= 10000"),
             severity="error",
             sql="""
 SELECT
@@ -367,7 +398,7 @@ WHERE
             task_id="stg_partner_orders__regex_sku", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="sku of stg_partner_orders matches ^[A-Z]{3}-[0-9]{4,}$",
+            check=literal("sku of stg_partner_orders matches ^[A-Z]{3}-[0-9]{4,}$"),
             severity="error",
             sql="""
 SELECT
@@ -399,7 +430,7 @@ WHERE
             task_id="fct_partner_orders_daily__unique_order_date_partner_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="unique order_date, partner_id on fct_partner_orders_daily",
+            check=literal("unique order_date, partner_id on fct_partner_orders_daily"),
             severity="error",
             sql="""
 SELECT
@@ -426,7 +457,7 @@ FROM (
             weight_rule="absolute",
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="not_null order_date, partner_id on fct_partner_orders_daily",
+            check=literal("not_null order_date, partner_id on fct_partner_orders_daily"),
             severity="error",
             sql="""
 SELECT
@@ -442,7 +473,7 @@ WHERE
             task_id="fct_partner_orders_daily__reconcile_vs_raw_orders", priority_weight=3, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="count of fct_partner_orders_daily matches raw_orders within 0%",
+            check=literal("count of fct_partner_orders_daily matches raw_orders within 0%"),
             severity="error",
             sql="""
 SELECT
@@ -466,7 +497,7 @@ CROSS JOIN (
             task_id="fct_partner_orders_daily__range_revenue", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="partner_orders_daily_bigquery",
-            check="revenue of fct_partner_orders_daily >= 0",
+            check=literal("revenue of fct_partner_orders_daily >= 0"),
             severity="error",
             sql="""
 SELECT

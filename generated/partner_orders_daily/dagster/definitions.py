@@ -18,6 +18,7 @@ Configuration comes only from environment variables:
 
 import operator
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
@@ -42,6 +43,9 @@ RAW_SCHEMAS = {
 }
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UNBOUNDED = ("0001-01-01 00:00:00", "9999-12-31 00:00:00")
+# The run-time slots in the SQL below: `{streamc:raw:<connection>}` (a raw schema) and the partition's
+# time window; only these are filled in (the spec's own text never holds the slots' prefix).
+SLOT = re.compile(r"\{streamc:(raw:\w+|partition_start|partition_end)\}")
 
 
 # ---------------------------------------------------------------- resources
@@ -101,14 +105,15 @@ class Statements:
 
 
 def bind(sql: str, partition_key: str | None) -> str:
-    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run)."""
-    for connection, (variable, default) in RAW_SCHEMAS.items():
-        sql = sql.replace("{raw:" + connection + "}", os.environ.get(variable, default))
+    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run), in one pass."""
     start, end = UNBOUNDED
     if partition_key is not None and PARTITIONS is not None:
         window = PARTITIONS.time_window_for_partition_key(partition_key)
         start, end = window.start.strftime(TIME_FORMAT), window.end.strftime(TIME_FORMAT)
-    return sql.replace("{partition_start}", start).replace("{partition_end}", end)
+    values = {"partition_start": start, "partition_end": end}
+    for connection, (variable, default) in RAW_SCHEMAS.items():
+        values["raw:" + connection] = os.environ.get(variable, default)
+    return SLOT.sub(lambda slot: values[slot.group(1)], sql)
 
 
 def build(context: dg.AssetExecutionContext, warehouse: Warehouse, statements: Statements) -> dg.MaterializeResult:
@@ -294,7 +299,7 @@ SELECT
   unit_price,
   quantity * unit_price AS line_amount,
   order_date
-FROM {raw:lake}.raw_orders AS raw_orders
+FROM {streamc:raw:lake}.raw_orders AS raw_orders
 """,
     ),
 )
@@ -308,7 +313,7 @@ FROM {raw:lake}.raw_orders AS raw_orders
     kinds={"bigquery", "sql"},
     owners=OWNERS,
     tags={"layer": "staging", "materialization": "view", "tier": "standard"},
-    code_version="1419cdb4bd4f51eb",
+    code_version="54e9a9ece2e868f9",
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
     metadata={
@@ -363,7 +368,7 @@ WHERE 1 = 0
     write=(
         """
 DELETE FROM fct_partner_orders_daily
-WHERE CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME) AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+WHERE CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME) AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
 """,
         """
 INSERT INTO fct_partner_orders_daily
@@ -378,12 +383,12 @@ SELECT * FROM (
     order_date,
     partner_id
 ) AS q
-WHERE CAST(q.order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME) AND CAST(q.order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+WHERE CAST(q.order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME) AND CAST(q.order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
 """,
     ),
     count="""
 SELECT COUNT(*) FROM fct_partner_orders_daily
-WHERE CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME) AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+WHERE CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME) AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
 """,
 )
 
@@ -396,7 +401,7 @@ WHERE CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME) AND 
     kinds={"bigquery", "sql"},
     owners=OWNERS,
     tags={"layer": "mart", "materialization": "incremental", "tier": "standard"},
-    code_version="ebdd9ab3ac4e0f27",
+    code_version="7677e0402b10fa2f",
     partitions_def=PARTITIONS,
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
@@ -471,8 +476,8 @@ FROM (
     *
   FROM fct_partner_orders_daily
   WHERE
-    CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME)
-    AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+    CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME)
+    AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
 ) AS fct_partner_orders_daily
 WHERE
   order_date IS NULL
@@ -494,8 +499,8 @@ FROM (
     *
   FROM fct_partner_orders_daily
   WHERE
-    CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME)
-    AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+    CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME)
+    AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
 ) AS fct_partner_orders_daily
 WHERE
   partner_id IS NULL
@@ -519,8 +524,8 @@ SELECT
         *
       FROM fct_partner_orders_daily
       WHERE
-        CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME)
-        AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+        CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME)
+        AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
     ) AS fct_partner_orders_daily
   ) AS target,
   (
@@ -529,10 +534,10 @@ SELECT
     FROM (
       SELECT
         *
-      FROM {raw:lake}.raw_orders AS raw_orders
+      FROM {streamc:raw:lake}.raw_orders AS raw_orders
       WHERE
-        CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME)
-        AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+        CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME)
+        AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
     ) AS raw_orders
   ) AS against
 """,
@@ -555,8 +560,8 @@ FROM (
     *
   FROM fct_partner_orders_daily
   WHERE
-    CAST(order_date AS DATETIME) >= CAST('{partition_start}' AS DATETIME)
-    AND CAST(order_date AS DATETIME) < CAST('{partition_end}' AS DATETIME)
+    CAST(order_date AS DATETIME) >= CAST('{streamc:partition_start}' AS DATETIME)
+    AND CAST(order_date AS DATETIME) < CAST('{streamc:partition_end}' AS DATETIME)
 ) AS fct_partner_orders_daily
 WHERE
   revenue IS NOT NULL AND (
@@ -578,7 +583,7 @@ SELECT
 FROM (
   SELECT
     order_id
-  FROM {raw:lake}.raw_orders AS raw_orders
+  FROM {streamc:raw:lake}.raw_orders AS raw_orders
   WHERE
     order_id IS NOT NULL
   GROUP BY
@@ -596,7 +601,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:lake}.raw_orders AS raw_orders WHERE order_date IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:lake}.raw_orders AS raw_orders WHERE order_date IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["partner_orders_daily", "raw_orders"]),
@@ -606,7 +611,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:lake}.raw_orders AS raw_orders WHERE order_id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:lake}.raw_orders AS raw_orders WHERE order_id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["partner_orders_daily", "raw_orders"]),
@@ -616,7 +621,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:lake}.raw_orders AS raw_orders WHERE partner_id IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:lake}.raw_orders AS raw_orders WHERE partner_id IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["partner_orders_daily", "raw_orders"]),
@@ -626,7 +631,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:lake}.raw_orders AS raw_orders WHERE quantity IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:lake}.raw_orders AS raw_orders WHERE quantity IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["partner_orders_daily", "raw_orders"]),
@@ -636,7 +641,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:lake}.raw_orders AS raw_orders WHERE sku IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:lake}.raw_orders AS raw_orders WHERE sku IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["partner_orders_daily", "raw_orders"]),
@@ -646,7 +651,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:lake}.raw_orders AS raw_orders WHERE unit_price IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:lake}.raw_orders AS raw_orders WHERE unit_price IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["partner_orders_daily", "raw_orders"]),
@@ -661,7 +666,7 @@ WITH daily AS (
   SELECT
     CAST(order_date AS DATE) AS day,
     COUNT(*) AS n
-  FROM {raw:lake}.raw_orders AS raw_orders
+  FROM {streamc:raw:lake}.raw_orders AS raw_orders
   WHERE
     order_date IS NOT NULL
   GROUP BY
@@ -719,7 +724,7 @@ SELECT
 FROM (
   SELECT
     *
-  FROM {raw:lake}.raw_orders AS raw_orders
+  FROM {streamc:raw:lake}.raw_orders AS raw_orders
   WHERE
     NOT (
       quantity > 0
@@ -735,7 +740,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "6", "severity": "error"},
-        relation="{raw:lake}.raw_orders",
+        relation="{streamc:raw:lake}.raw_orders",
         expected_columns=("order_id", "partner_id", "sku", "quantity", "unit_price", "order_date", "ingested_at"),
     ),
     Gate(

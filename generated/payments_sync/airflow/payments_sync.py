@@ -36,6 +36,7 @@ from airflow.sdk import (
     TaskGroup,
     chain,
     get_current_context,
+    literal,
     task,
 )
 from airflow.sdk.exceptions import AirflowFailException
@@ -187,7 +188,7 @@ with DAG(
         # (first run: the last 90d), at most 100/min
         transactions_fetch = fetch_api.override(task_id="transactions_fetch")(
             http_conn_id="payments_sync_payments_api",
-            endpoint="/transactions",
+            endpoint=literal("/transactions"),
             method="GET",
             pagination="cursor",
             incremental_column="updated_at",
@@ -253,7 +254,7 @@ VALUES (s.transaction_id, s.amount, s.currency, s.status, s.customer_email, s.cr
             task_id="transactions__unique_transaction_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="unique transaction_id on transactions",
+            check=literal("unique transaction_id on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -274,7 +275,7 @@ FROM (
             task_id="transactions__not_null_amount", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null amount on transactions",
+            check=literal("not_null amount on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -289,7 +290,7 @@ WHERE
             task_id="transactions__not_null_created_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null created_at on transactions",
+            check=literal("not_null created_at on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -304,7 +305,7 @@ WHERE
             task_id="transactions__not_null_currency", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null currency on transactions",
+            check=literal("not_null currency on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -319,7 +320,7 @@ WHERE
             task_id="transactions__not_null_status", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null status on transactions",
+            check=literal("not_null status on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -334,7 +335,7 @@ WHERE
             task_id="transactions__not_null_transaction_id", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null transaction_id on transactions",
+            check=literal("not_null transaction_id on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -349,7 +350,7 @@ WHERE
             task_id="transactions__not_null_updated_at", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null updated_at on transactions",
+            check=literal("not_null updated_at on transactions"),
             severity="error",
             sql="""
 SELECT
@@ -365,7 +366,7 @@ WHERE
             task_id="transactions__freshness_updated_at", priority_weight=4, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="transactions has rows by updated_at within 30m of the interval end",
+            check=literal("transactions has rows by updated_at within 30m of the interval end"),
             severity="error",
             sql="""
 SELECT
@@ -382,7 +383,7 @@ FROM {{ var.json.streamc_payments_sync.payments_api_raw_schema }}.transactions A
             task_id="transactions__accepted_values_currency", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="currency of transactions in (USD, EUR, JPY)",
+            check=literal("currency of transactions in (USD, EUR, JPY)"),
             severity="error",
             sql="""
 SELECT
@@ -397,7 +398,7 @@ WHERE
             task_id="transactions__schema", priority_weight=1, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="transactions has the columns of its contract",
+            check=literal("transactions has the columns of its contract"),
             severity="error",
             sql="""
 SELECT COUNT(*)
@@ -447,7 +448,7 @@ WHERE name NOT IN (
             task_id="fct_transactions__unique_transaction_id", priority_weight=6, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="unique transaction_id on fct_transactions",
+            check=literal("unique transaction_id on fct_transactions"),
             severity="error",
             sql="""
 SELECT
@@ -469,7 +470,7 @@ FROM (
             task_id="fct_transactions__not_null_transaction_id_amount_status", priority_weight=5, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="not_null transaction_id, amount, status on fct_transactions",
+            check=literal("not_null transaction_id, amount, status on fct_transactions"),
             severity="error",
             sql="""
 SELECT
@@ -485,7 +486,7 @@ WHERE
             task_id="fct_transactions__accepted_values_status", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="status of fct_transactions in (pending, completed, failed)",
+            check=literal("status of fct_transactions in (pending, completed, failed)"),
             severity="error",
             sql="""
 SELECT
@@ -501,7 +502,7 @@ WHERE
             task_id="fct_transactions__no_settled_without_completion", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="custom check no_settled_without_completion on fct_transactions returns no rows",
+            check=literal("custom check no_settled_without_completion on fct_transactions returns no rows"),
             severity="error",
             sql="""
 SELECT
@@ -521,7 +522,7 @@ FROM (
             task_id="fct_transactions__range_amount", priority_weight=2, weight_rule="absolute"
         )(
             conn_id="payments_sync_finance_dw",
-            check="amount of fct_transactions >= 0 and <= 1000000",
+            check=literal("amount of fct_transactions >= 0 and <= 1000000"),
             severity="error",
             sql="""
 SELECT

@@ -14,6 +14,7 @@ Configuration comes only from environment variables:
 
 import operator
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
@@ -35,6 +36,9 @@ RAW_SCHEMAS = {
 }
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UNBOUNDED = ("0001-01-01 00:00:00", "9999-12-31 00:00:00")
+# The run-time slots in the SQL below: `{streamc:raw:<connection>}` (a raw schema) and the partition's
+# time window; only these are filled in (the spec's own text never holds the slots' prefix).
+SLOT = re.compile(r"\{streamc:(raw:\w+|partition_start|partition_end)\}")
 
 
 # ---------------------------------------------------------------- resources
@@ -83,14 +87,15 @@ class Statements:
 
 
 def bind(sql: str, partition_key: str | None) -> str:
-    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run)."""
-    for connection, (variable, default) in RAW_SCHEMAS.items():
-        sql = sql.replace("{raw:" + connection + "}", os.environ.get(variable, default))
+    """Fill in the raw schemas and the partition's time window (unbounded outside a partitioned run), in one pass."""
     start, end = UNBOUNDED
     if partition_key is not None and PARTITIONS is not None:
         window = PARTITIONS.time_window_for_partition_key(partition_key)
         start, end = window.start.strftime(TIME_FORMAT), window.end.strftime(TIME_FORMAT)
-    return sql.replace("{partition_start}", start).replace("{partition_end}", end)
+    values = {"partition_start": start, "partition_end": end}
+    for connection, (variable, default) in RAW_SCHEMAS.items():
+        values["raw:" + connection] = os.environ.get(variable, default)
+    return SLOT.sub(lambda slot: values[slot.group(1)], sql)
 
 
 def build(context: dg.AssetExecutionContext, warehouse: Warehouse, statements: Statements) -> dg.MaterializeResult:
@@ -275,7 +280,7 @@ SELECT
   status,
   created_at,
   updated_at
-FROM {raw:payments_api}.transactions AS transactions
+FROM {streamc:raw:payments_api}.transactions AS transactions
 """,
     ),
 )
@@ -289,7 +294,7 @@ FROM {raw:payments_api}.transactions AS transactions
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     tags={"layer": "staging", "materialization": "view", "tier": "important"},
-    code_version="caffd711e8a5bd70",
+    code_version="ea157ecb92715408",
     retry_policy=RETRY_POLICY,
     freshness_policy=FRESHNESS_POLICY,
     metadata={
@@ -523,7 +528,7 @@ SELECT
 FROM (
   SELECT
     transaction_id
-  FROM {raw:payments_api}.transactions AS transactions
+  FROM {streamc:raw:payments_api}.transactions AS transactions
   WHERE
     transaction_id IS NOT NULL
   GROUP BY
@@ -541,7 +546,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:payments_api}.transactions AS transactions WHERE amount IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:payments_api}.transactions AS transactions WHERE amount IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["payments_sync", "transactions"]),
@@ -551,7 +556,13 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:payments_api}.transactions AS transactions WHERE created_at IS NULL",
+        sql="""
+SELECT
+  COUNT(*)
+FROM {streamc:raw:payments_api}.transactions AS transactions
+WHERE
+  created_at IS NULL
+""",
     ),
     Gate(
         asset=dg.AssetKey(["payments_sync", "transactions"]),
@@ -561,7 +572,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:payments_api}.transactions AS transactions WHERE currency IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:payments_api}.transactions AS transactions WHERE currency IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["payments_sync", "transactions"]),
@@ -571,7 +582,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:payments_api}.transactions AS transactions WHERE status IS NULL",
+        sql="SELECT COUNT(*) FROM {streamc:raw:payments_api}.transactions AS transactions WHERE status IS NULL",
     ),
     Gate(
         asset=dg.AssetKey(["payments_sync", "transactions"]),
@@ -581,7 +592,13 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:payments_api}.transactions AS transactions WHERE transaction_id IS NULL",
+        sql="""
+SELECT
+  COUNT(*)
+FROM {streamc:raw:payments_api}.transactions AS transactions
+WHERE
+  transaction_id IS NULL
+""",
     ),
     Gate(
         asset=dg.AssetKey(["payments_sync", "transactions"]),
@@ -591,7 +608,13 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "2", "severity": "error"},
-        sql="SELECT COUNT(*) FROM {raw:payments_api}.transactions AS transactions WHERE updated_at IS NULL",
+        sql="""
+SELECT
+  COUNT(*)
+FROM {streamc:raw:payments_api}.transactions AS transactions
+WHERE
+  updated_at IS NULL
+""",
     ),
     Gate(
         asset=dg.AssetKey(["payments_sync", "transactions"]),
@@ -601,7 +624,7 @@ FROM (
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "spec", "priority": "3", "severity": "error"},
-        sql="SELECT MAX(updated_at) FROM {raw:payments_api}.transactions AS transactions",
+        sql="SELECT MAX(updated_at) FROM {streamc:raw:payments_api}.transactions AS transactions",
         max_age_seconds=1800,
     ),
     Gate(
@@ -615,7 +638,7 @@ FROM (
         sql="""
 SELECT
   COUNT(*)
-FROM {raw:payments_api}.transactions AS transactions
+FROM {streamc:raw:payments_api}.transactions AS transactions
 WHERE
   currency IS NOT NULL AND NOT currency IN ('USD', 'EUR', 'JPY')
 """,
@@ -628,7 +651,7 @@ WHERE
         severity=dg.AssetCheckSeverity.ERROR,
         blocking=True,
         metadata={"boundary": "source", "origin": "default", "priority": "6", "severity": "error"},
-        relation="{raw:payments_api}.transactions",
+        relation="{streamc:raw:payments_api}.transactions",
         expected_columns=(
             "transaction_id",
             "amount",

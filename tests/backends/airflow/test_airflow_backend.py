@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import datetime, timezone
 
+import jinja2
 import pytest
 import sqlglot
 from airflow_cases import BACKEND, OPTIONS, SPECS, compiled, emitted
+
+from streamc.backends.airflow import code_span
+from streamc.backends.airflow.naming import INTERVAL_END, SqlWriter, jinja_text
 
 from streamc.compiler import compile_files
 from streamc.ir import Engine, Mode
@@ -141,8 +146,55 @@ def test_file_arrival_becomes_a_reschedule_sensor_with_the_spec_timeout() -> Non
     source = dag_source("daily_file_drop")
     timeout = int(ir.source("raw_orders").arrival.timeout.seconds)
     assert "S3KeySensor(" in source and 'mode="reschedule"' in source and f"timeout={timeout}," in source
-    assert 'bucket_key="raw/orders/{{ ds }}/data.parquet"' in source
+    assert 'bucket_key=FilePath("raw/orders/{date}/data.parquet")' in source
     assert 'write_disposition="WRITE_TRUNCATE"' in source  # the day's raw partition is replaced, not appended
+
+
+def test_file_path_placeholders_are_filled_per_run() -> None:
+    """The DAG's FilePath (what Airflow resolves instead of rendering the path as Jinja) fills in the run's date
+    parts and keeps the rest of the path as written, braces and Jinja delimiters included."""
+    source = dag_source("daily_file_drop")
+    namespace: dict = {}
+    helper = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == "FilePath")
+    exec(compile(ast.Module(body=[*ast.parse("import re").body, helper], type_ignores=[]), "dag", "exec"), namespace)
+    start = datetime(2026, 3, 4, 5, tzinfo=timezone.utc)
+    context = {"ds": "2026-03-04", "ds_nodash": "20260304", "data_interval_start": start}
+    path = namespace["FilePath"]("in/{year}/{month}/{day}/{hour}/{ds_nodash}_{date} {{ ds }} {% x %}.csv")
+    assert path.resolve(context) == "in/2026/03/04/05/20260304_2026-03-04 {{ ds }} {% x %}.csv"
+
+
+@pytest.mark.parametrize("text", ["{{ x }} {% if %} {# c #}", "{{{", "{{{{ '{{' }}", "a{", "{%- raw %}{% endraw -%}",
+                                  "}} %} #} {", "{__streamc_ref_0__"])
+def test_spec_text_renders_back_through_jinja(text: str) -> None:
+    assert jinja2.Environment().from_string(jinja_text(text)).render() == text
+
+
+def test_sql_keeps_streamc_jinja_live_and_spec_text_as_data() -> None:
+    """Relations and interval times are streamc's Jinja; a literal of the spec (even one that looks like streamc's
+    own placeholder tokens) reaches the warehouse as written."""
+    literal = "{{ var.value.x }} {% raw %} __streamc_ts_0__ __streamc_ref_0__"
+    writer = SqlWriter("postgres", avoid=literal)
+    sql = writer.render(f"SELECT COUNT(*) FROM t WHERE note = '{literal}' AND at < {writer.ts(INTERVAL_END)}",
+                        {"t": "{{ var.json.streamc_p.dwh_schema }}.t"})
+
+    class Var:
+        def __getattr__(self, name):
+            return self
+
+        def __str__(self):
+            return "marts"
+
+    end = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    rendered = jinja2.Environment().from_string(sql).render(var=Var(), data_interval_end=end)
+    assert "FROM marts.t" in rendered
+    assert f"note = '{literal}'" in rendered
+    assert "CAST('2026-01-02 00:00:00' AS TIMESTAMP)" in rendered
+
+
+@pytest.mark.parametrize("text, span", [("a|b", "`a|b`"), ("x `y` z", "``x `y` z``"), ("`a`", "`` `a` ``"),
+                                        ("``", "``` `` ```")])
+def test_code_span_holds_any_backticks(text: str, span: str) -> None:
+    assert code_span(text) == span
 
 
 def test_api_source_pages_with_the_planned_cursor() -> None:

@@ -8,6 +8,7 @@ postgres and snowflake providers; no metadata database).
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from functools import lru_cache
@@ -24,6 +25,8 @@ from streamc.testing.probes import probe
 pytestmark = pytest.mark.realtools
 
 HARNESS = ROOT / "tests" / "realtools" / "batch" / "harness.py"
+RENDER = Path(__file__).resolve().parent / "airflow_render.py"
+SECURITY = ROOT / "tests" / "security"  # the hostile payloads and the carrier specs with a slot per kind of text
 BATCH_ENGINES = (Engine.warehouse_sql, Engine.orchestrator)
 WINDOWED = {"timestamp_incremental", "api_incremental", "file_arrival"}
 STAGES = ("extract", "source_gate", "transform", "transform_gate", "load", "reconcile")
@@ -224,3 +227,69 @@ def test_files_into_a_sql_warehouse(loaded: dict) -> None:
                                                      "SQLExecuteQueryOperator"]
     for a, b in zip(chain, chain[1:]):
         assert tasks[a]["downstream"] == [b]
+
+
+# ------------------------------------------------------------------------------------------ hostile spec text
+
+
+def hostile_specs():
+    if str(SECURITY) not in sys.path:
+        sys.path.insert(0, str(SECURITY))
+    import hostile_specs
+
+    return hostile_specs
+
+
+def literal_forms(text: str) -> set[str]:
+    """How a warehouse's SQL writes `text` inside a string literal (quotes doubled or backslash-escaped)."""
+    import sqlglot.expressions as exp
+
+    return {text, text.replace("'", "''")} | {exp.Literal.string(text).sql(dialect=d)[1:-1]
+                                              for d in ("postgres", "snowflake", "bigquery", "duckdb")}
+
+
+def strings_in(value, where: str = ""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_in(item, f"{where}/{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from strings_in(item, f"{where}/{i}")
+    elif isinstance(value, str):
+        yield where, value
+
+
+@pytest.mark.parametrize("payload", ["jinja", "all"])
+def test_spec_text_in_templated_fields_renders_as_written(tmp_path: Path, payload: str) -> None:
+    """Every carrier spec (Postgres, Snowflake, DuckDB with an API, BigQuery with files) with hostile text in
+    every slot: Airflow renders each task's templated fields (SQL, gate descriptions, the API endpoint, file
+    paths) without a template error, streamc's own Jinja is live (Variables read) and the spec's text comes out
+    exactly as written."""
+    hs = harness()
+    specs = hostile_specs()
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    for carrier in specs.CARRIERS:
+        result = compile_text(carrier.render(specs.PAYLOADS[payload]), f"{carrier.name}.stream")
+        assert result.ok, carrier.name
+        files = format_python_files(BACKEND.emit(result.spec, OPTIONS))
+        (dags / f"{carrier.name}.py").write_text(files[f"airflow/{carrier.name}.py"])
+    py = hs.tool_python("batch-airflow")
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = hs.toolenv.run_in_env(py, [str(RENDER), *sorted(map(str, dags.glob("*.py")))], cwd=home,
+                                 env=hs.airflow_env(home, dags), timeout=600)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    rendered = json.loads(lines[-1])
+    assert "error" not in rendered, rendered.get("traceback", rendered)
+    assert sorted(rendered) == sorted(c.name for c in specs.CARRIERS)
+    forms = set().union(*(literal_forms(slot.value(specs.PAYLOADS[payload])) for slot in specs.SLOTS.values()))
+    found = [(where, text) for where, text in strings_in(rendered) if specs.MARKER in text]
+    assert len(found) >= 20, "the carriers put spec text into templated fields of every kind"
+    for where, text in found:
+        assert any(form in text for form in forms), f"{where}: the spec's text changed when rendered: {text[:300]!r}"
+    assert all(any("VAR." in text for _, text in strings_in(tasks)) for tasks in rendered.values()), \
+        "streamc's own Jinja (the Variable lookups) is rendered"
+    paths = [text for where, text in found if where.endswith(("bucket_key", "prefix", "source_objects/0", "object"))]
+    assert paths and all("/2026-01-02/" in text for text in paths), paths

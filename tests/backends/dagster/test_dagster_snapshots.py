@@ -10,7 +10,7 @@ import pytest
 
 from dagster_cases import ROOT, batch_models, compiled, emit, expected_checks, spec_names
 from streamc.backends.dagster import DagsterBackend, DagsterOptions
-from streamc.compiler import compile_files
+from streamc.compiler import compile_files, compile_text
 from streamc.ir import Duration
 
 
@@ -137,3 +137,52 @@ def test_batch_metric_and_uncronable_schedule_are_unsupported() -> None:
     found = problems(ir)
     assert any("metric 'revenue_per_minute' on the batch side" in m for m in found)
     assert any("schedule 'every' as a cron" in m for m in found)
+
+
+def bind_of(module_text: str):
+    """The generated module's bind() with what it reads (outside a partitioned run: no dagster needed)."""
+    keep = {"RAW_SCHEMAS", "TIME_FORMAT", "UNBOUNDED", "SLOT"}
+    body = [*ast.parse("import os\nimport re\nPARTITIONS = None").body]
+    for node in ast.parse(module_text).body:
+        if isinstance(node, ast.Assign) and {t.id for t in node.targets if isinstance(t, ast.Name)} & keep:
+            body.append(node)
+        elif isinstance(node, ast.FunctionDef) and node.name == "bind":
+            body.append(node)
+    namespace: dict = {}
+    exec(compile(ast.Module(body=body, type_ignores=[]), "definitions", "exec"), namespace)
+    return namespace["bind"]
+
+
+def test_spec_literals_that_look_like_slots_stay_as_written() -> None:
+    """A literal in the spec's SQL holding streamc's run-time slots (today's and the old `{partition_start}` /
+    `{raw:<connection>}` forms) reaches the warehouse as written: the slots get another prefix, and bind() fills
+    only those, in one pass."""
+    text = (ROOT / "specs" / "customer_marts.stream").read_text()
+    literal = "{streamc:partition_start} {streamc:raw:shop_db} {partition_start} {raw:shop_db}"
+    changed = text.replace("select o.order_id, o.customer_id,",
+                           f"select '{literal}' as note, o.order_id, o.customer_id,")
+    assert changed != text
+    result = compile_text(changed, "customer_marts.stream")
+    assert result.ok, [d.message for d in result.diagnostics]
+    files = DagsterBackend().emit(result.spec, DagsterOptions())
+    module = files["dagster/definitions.py"]
+    assert "{streamc1:partition_start}" in module and "{streamc1:raw:shop_db}" in module
+    bind = bind_of(module)
+    strings = [n.value for n in ast.walk(ast.parse(module)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    with_literal = [s for s in strings if f"'{literal}'" in s]
+    assert with_literal, "the literal is in the model's statements"
+    bound = [bind(s, None) for s in strings if "{streamc1:" in s and not s.startswith("\\{")]  # not SLOT itself
+    assert all(f"'{literal}'" in bind(s, None) for s in with_literal)
+    assert bound and not any("{streamc1:" in b for b in bound)
+    assert any("raw_shop_db.orders" in b for b in bound) and any("'0001-01-01 00:00:00'" in b for b in bound)
+
+
+def test_slots_are_filled_in_one_pass() -> None:
+    """A raw schema whose value holds a slot is not read again."""
+    bind = bind_of(emit("customer_marts")["dagster/definitions.py"])
+    os.environ["SHOP_DB_RAW_SCHEMA"] = "{streamc:partition_end}"
+    try:
+        assert bind("SELECT * FROM {streamc:raw:shop_db}.t WHERE d < '{streamc:partition_end}'", None) == \
+            "SELECT * FROM {streamc:partition_end}.t WHERE d < '9999-12-31 00:00:00'"
+    finally:
+        del os.environ["SHOP_DB_RAW_SCHEMA"]
