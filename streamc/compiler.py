@@ -11,12 +11,12 @@ from pathlib import Path
 from .analysis import Analyzer
 from .diagnostics import Diagnostic, Diagnostics, make
 from .ir import Span, Spec
+from .limits import MAX_IMPORT_DEPTH, MAX_IMPORT_FILES, MAX_SPEC_BYTES, compile_budget, current_budget, megabytes
 from .lower import FileItems, Lowerer
 from .parser import parse
 
-MAX_SPEC_BYTES = 16 * 1024 * 1024
 # errors after which semantic analysis would only add noise (the text could not be read or parsed)
-BLOCKING_CODES = frozenset({"E001", "E002", "E003", "E004", "E111", "E115"})
+BLOCKING_CODES = frozenset({"E001", "E002", "E003", "E004", "E111", "E115", "E150", "E151", "E153", "E154"})
 
 
 @dataclass
@@ -54,7 +54,7 @@ def decode(data: bytes, display: str, diags: Diagnostics) -> str | None:
 
 
 def normalize_newlines(text: str) -> str:
-    """CRLF and lone CR line breaks become LF: lines are counted (and SQL lines and comments end) the way editors show them."""
+    """CRLF and lone CR line breaks become LF: lines are counted (and SQL lines and comments end) as editors show."""
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
@@ -87,6 +87,17 @@ class Loader:
         self.items: list[FileItems] = []
         self.texts: dict[str, str] = {}
         self.done: set[Path] = set()
+        self.budget = current_budget()  # bytes and files of the whole compile (streamc/limits.py)
+
+    def too_large(self, display: str, at: Span | None, size: int) -> None:
+        """E150 at the import that brings the total over MAX_SPEC_BYTES, or at the start of a root spec."""
+        if at is None:
+            at = Span(file=display, line=1, column=1, end_line=1, end_column=2)
+            reason = f"{megabytes(size)}, over the limit of {megabytes(MAX_SPEC_BYTES)}"
+        else:
+            total = MAX_SPEC_BYTES - self.budget.bytes + size
+            reason = f"with it the spec and its imports would hold {megabytes(total)}, over {megabytes(MAX_SPEC_BYTES)}"
+        self.d.add("E150", at, path=display, reason=reason, limit=megabytes(MAX_SPEC_BYTES))
 
     def load(self, path: Path, stack: list[tuple[Path, str]], at: Span | None = None) -> None:
         try:
@@ -102,19 +113,29 @@ class Loader:
         if path in self.done:
             return
         display = display_path(path)
-        too_big = f"larger than {MAX_SPEC_BYTES // (1024 * 1024)} MB"
+        if len(stack) > MAX_IMPORT_DEPTH:  # also keeps the recursion load -> load_text -> load shallow
+            self.d.add("E154", at, message=f"imports nest more than {MAX_IMPORT_DEPTH} levels deep (at '{display}')",
+                       hint="import shared files from the root spec instead of through a chain of imports")
+            return
+        if self.budget.files <= 0:
+            self.d.add("E154", at, message=f"more than {MAX_IMPORT_FILES} files in one spec (at '{display}')",
+                       hint="merge small imported files, or split the pipeline into several specs")
+            return
         try:
-            if not stat.S_ISREG(path.stat().st_mode):  # a device, FIFO or directory could block or never end
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):  # a device, FIFO or directory could block or never end
                 self.d.add("E115", at, path=display, reason="not a regular file")
                 return
             with path.open("rb") as fh:
-                data = fh.read(MAX_SPEC_BYTES + 1)  # bounded: the file may grow after stat
-            if len(data) > MAX_SPEC_BYTES:
-                self.d.add("E115", at, path=display, reason=too_big)
+                data = fh.read(self.budget.bytes + 1)  # bounded: the file may grow after stat
+            if len(data) > self.budget.bytes:
+                self.too_large(display, at, max(st.st_size, len(data)))
                 return
         except (OSError, ValueError) as e:
             self.d.add("E115", at, path=display, reason=getattr(e, "strerror", None) or str(e))
             return
+        self.budget.files -= 1
+        self.budget.bytes -= len(data)
         self.done.add(path)
         text = decode(data, display, self.d)
         if text is None:
@@ -138,23 +159,31 @@ class Loader:
 
 
 def compile_files(paths: list[Path], env: str | None = None, run_passes: bool = True) -> CompileResult:
-    diags = Diagnostics()
-    loader = Loader(diags)
-    start = time.perf_counter()
-    for p in paths:
-        loader.load(Path(p), [])
-    parsed = time.perf_counter()
-    result = _finish(loader, diags, env, run_passes)
+    with compile_budget():  # one set of limits (streamc/limits.py) for the files and everything they import
+        diags = Diagnostics()
+        loader = Loader(diags)
+        start = time.perf_counter()
+        for p in paths:
+            loader.load(Path(p), [])
+        parsed = time.perf_counter()
+        result = _finish(loader, diags, env, run_passes)
     result.timings = {"parse + lower": parsed - start, **result.timings}
     return result
 
 
 def compile_text(text: str, name: str = "<input>.stream", env: str | None = None,
                  run_passes: bool = True) -> CompileResult:
-    diags = Diagnostics()
-    loader = Loader(diags)
-    loader.load_text(text, name, None, [])
-    return _finish(loader, diags, env, run_passes)
+    with compile_budget():
+        diags = Diagnostics()
+        loader = Loader(diags)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > loader.budget.bytes:
+            loader.too_large(name, None, size)
+        else:
+            loader.budget.files -= 1
+            loader.budget.bytes -= size
+            loader.load_text(text, name, None, [])
+        return _finish(loader, diags, env, run_passes)
 
 
 def _finish(loader: Loader, diags: Diagnostics, env: str | None, run_passes: bool) -> CompileResult:

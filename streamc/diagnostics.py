@@ -84,6 +84,18 @@ REGISTRY: dict[str, Code] = _codes(
          "invisible bidirectional control character {char} in the spec",
          "remove it: it makes text display in another order than it is read (\"Trojan Source\"), in the spec "
          "and in every file generated from it"),
+    # --- resource limits (streamc/limits.py, docs/limits.md)
+    Code("E150", "spec-too-large", "error", "'{path}' is too large: {reason}",
+         "a spec and its imports hold at most {limit} together: split the pipeline into several specs"),
+    Code("E151", "too-many-nodes", "error",
+         "more than {limit} nodes (sources, models, metrics, sinks and expect blocks, imports included)",
+         "split the pipeline into several specs"),
+    Code("E152", "sql-too-deep", "error", "the SQL is nested too deeply: {reason}",
+         "flatten it: move inner parts into CTEs (`with part as (...)`) or models of their own"),
+    Code("E153", "too-many-tokens", "error", "{what} has more than {limit} tokens",
+         "{hint}"),
+    Code("E154", "too-many-imports", "error", "{message}",
+         "{hint}"),
     # --- values the language accepts but no target can hold (fuzzing)
     Code("E160", "number-out-of-range", "error", "the number {value} is too large",
          "{hint}"),
@@ -197,9 +209,23 @@ def did_you_mean(name: str, candidates: Iterable[str], what: str = "") -> str:
 _SHOWN_AS_REPLACEMENT = re.compile("[\u202a-\u202e\u2066-\u2069\r\x0b\x0c\x85\u2028\u2029]")
 
 
+SHOWN_LINE = 160  # characters of a source line shown under a diagnostic: a longer line is cut around the caret
+
+
+def _shown_line(line: str, column: int) -> tuple[str, int]:
+    """The part of a long line around `column` (1-based), marked '...' where cut, and the caret's column in it."""
+    if len(line) <= SHOWN_LINE:
+        return line, column
+    start = max(0, min(column - 1 - SHOWN_LINE // 3, len(line) - SHOWN_LINE))
+    head = "..." if start > 0 else ""
+    tail = "..." if start + SHOWN_LINE < len(line) else ""
+    return head + line[start:start + SHOWN_LINE] + tail, column - start + len(head)
+
+
 def render_text(diags: list[Diagnostic], sources: dict[str, str]) -> str:
     """`file:line:col: error[CODE]: message`, the source line, a caret, and the hint."""
     out: list[str] = []
+    lines_of: dict[str, list[str]] = {}  # each file split once: a large spec can have thousands of diagnostics
     for d in diags:
         if d.span is None:
             out.append(f"{d.severity}[{d.code}]: {d.message}")
@@ -208,14 +234,17 @@ def render_text(diags: list[Diagnostic], sources: dict[str, str]) -> str:
             out.append(f"{s.file}:{s.line}:{s.column}: {d.severity}[{d.code}]: {d.message}")
             text = sources.get(s.file)
             if text is not None:
-                lines = text.split("\n")  # the compiler counts lines at LF only (not U+2028, NEL, FF)
+                lines = lines_of.get(s.file)
+                if lines is None:  # the compiler counts lines at LF only (not U+2028, NEL, FF)
+                    lines = lines_of[s.file] = text.split("\n")
                 if 1 <= s.line <= len(lines):
+                    shown, column = _shown_line(lines[s.line - 1], s.column)
                     # shown as one visible character each: bidi controls would reorder the line on the terminal
-                    line = _SHOWN_AS_REPLACEMENT.sub("\ufffd", lines[s.line - 1].replace("\t", " "))
+                    line = _SHOWN_AS_REPLACEMENT.sub("\ufffd", shown.replace("\t", " "))
                     gutter = f"{s.line:>4} | "
-                    width = max(1, (s.end_column - s.column) if s.end_line == s.line else len(line) - s.column + 1)
+                    width = max(1, (s.end_column - s.column) if s.end_line == s.line else len(line) - column + 1)
                     out.append(gutter + line)
-                    out.append(" " * (len(gutter) + s.column - 1) + "^" + "~" * min(width - 1, 80))
+                    out.append(" " * (len(gutter) + column - 1) + "^" + "~" * min(width - 1, 80))
         if d.hint:
             out.append(f"     = hint: {d.hint}")
     errors = sum(1 for d in diags if d.severity == "error")

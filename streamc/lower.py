@@ -56,7 +56,8 @@ class FileItems:
     expectations: list[Expectation] = field(default_factory=list)
 
 
-_SQL_QUOTED_OR_SPACE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\s+")
+# quoted parts as unrolled loops: a per-character alternation costs Python's re ~130 bytes a character
+_SQL_QUOTED_OR_SPACE = re.compile(r"'[^']*(?:''[^']*)*'|\"[^\"]*(?:\"\"[^\"]*)*\"|\s+")
 
 
 def squash_spaces(sql: str) -> str:

@@ -11,6 +11,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .diagnostics import Diagnostic, make
 from .ir import Span
+from .limits import MAX_NODES, MAX_SPEC_TOKENS, Budget, current_budget
 
 TOP_LEVEL = ("import", "pipeline", "connection", "env", "source", "model", "metric", "sink", "expect")
 
@@ -132,7 +133,7 @@ def _first_word(tok: Token) -> Token:
     """A free-text token matched where it was not expected: blame only its first word."""
     if tok.type not in FREE_TEXT:
         return tok
-    m = re.match(r'[A-Za-z0-9_]+|"(?:[^"\\\n]|\\.)*"|\S', str(tok))
+    m = _FIRST_WORD.match(str(tok))
     word = m.group(0) if m else str(tok)[:1]
     return Token.new_borrow_pos("WORD", word, tok)
 
@@ -152,11 +153,22 @@ def _mistake_matcher():
     return lambda e: e.match_examples(parser.parse, KNOWN_MISTAKES, use_accepts=True)
 
 
+# strings as unrolled loops (plain run, then (escape plain run)*): linear, and no per-character state in re
+_STRING_OR_UNCLOSED = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?')
+_FIRST_WORD = re.compile(r'[A-Za-z0-9_]+|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\S')
+_PLAIN_RUN = re.compile(r'[^"#{}\n]+')  # characters _unclosed_brace only counts
+
+
 def _unclosed_brace(text: str, file: str) -> Span | None:
     """Position of the last '{' left open (strings, SQL blocks and comments skipped)."""
     stack: list[tuple[int, int]] = []
     line, col, i, n = 1, 1, 0, len(text)
     while i < n:
+        run = _PLAIN_RUN.match(text, i)
+        if run is not None:  # skip a run of plain characters at once: a 16 MB spec is 16M loop turns otherwise
+            col += run.end() - i
+            i = run.end()
+            continue
         ch = text[i]
         if text.startswith('"""', i):
             end = text.find('"""', i + 3)
@@ -169,8 +181,8 @@ def _unclosed_brace(text: str, file: str) -> Span | None:
         if ch == "#" or ch == '"':
             stop = text.find("\n", i)
             if ch == '"':
-                m = re.match(r'"(?:[^"\\\n]|\\.)*"?', text[i:])
-                stop = i + (m.end() if m else 1)
+                m = _STRING_OR_UNCLOSED.match(text, i)  # at i, not on a copy of the rest (quadratic)
+                stop = m.end() if m else i + 1
             stop = n if stop < 0 else stop
             col += stop - i
             i = stop
@@ -249,23 +261,71 @@ def _blank_item(text: str, line: int) -> str | None:
     return "\n".join(lines)
 
 
+# keywords the contextual lexer produces only where a node is declared (`sources`, `models`, ... are others)
+NODE_KEYWORDS = frozenset({"SOURCE", "MODEL", "METRIC", "SINK", "EXPECT"})
+
+
+class LimitExceeded(Exception):
+    """A resource limit (streamc/limits.py) ran out while parsing; the diagnostic points at the token where."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class CountingParse:
+    """One LALR parse, token by token, counting tokens and node declarations against the compile's budget."""
+
+    def __init__(self, file: str, budget: Budget):
+        self.file, self.budget = file, budget
+        self.tokens = self.nodes = 0
+
+    def run(self, text: str) -> Tree:
+        ip = get_parser().parse_interactive(text)
+        for tok in ip.iter_parse():
+            self.tokens += 1
+            if self.tokens > self.budget.spec_tokens:
+                raise LimitExceeded(make("E153", token_span(tok, self.file), what="the spec (with its imports)",
+                                         limit=f"{MAX_SPEC_TOKENS:,}", hint="split the pipeline into several specs"))
+            if tok.type in NODE_KEYWORDS:
+                self.nodes += 1
+                if self.nodes > self.budget.nodes:
+                    raise LimitExceeded(make("E151", token_span(tok, self.file), limit=f"{MAX_NODES:,}"))
+        return ip.feed_eof(ip.lexer_thread.state.last_token)
+
+
 def parse(text: str, file: str, max_errors: int = 20) -> tuple[Tree | None, list[Diagnostic]]:
-    """Parse a spec. On a syntax error, blank the broken item and continue, to report several at once."""
-    parser = get_parser()
+    """Parse a spec. On a syntax error, blank the broken item and continue, to report several at once.
+
+    Tokens and node declarations draw on the compile's budget (streamc/limits.py); a limit that runs out ends the
+    parse with its diagnostic. Re-parsing after errors stops once it has read the token budget over again, so a
+    large spec full of mistakes costs at most about two parses of the largest spec accepted.
+    """
+    budget = current_budget()
     diags: list[Diagnostic] = []
     current = text
+    reparsed = 0  # tokens read by the attempts that failed
     for _ in range(max_errors):
+        attempt = CountingParse(file, budget)
         try:
-            tree = parser.parse(current)
+            tree = attempt.run(current)
+        except LimitExceeded as e:
+            diags.append(e.diagnostic)
+            break
         except UnexpectedInput as e:
             diags.append(syntax_diagnostic(e, current, file))
+            reparsed += attempt.tokens
             line = getattr(e, "line", -1)
-            if not isinstance(line, int) or line < 1:
+            if not isinstance(line, int) or line < 1 or reparsed > MAX_SPEC_TOKENS:
                 break
             nxt = _blank_item(current, line)
             if nxt is None or nxt == current:
                 break
             current = nxt
             continue
-        return (tree if not diags else None), diags
+        if diags:
+            return None, diags
+        budget.spec_tokens -= attempt.tokens
+        budget.nodes -= attempt.nodes
+        return tree, diags
     return None, diags

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from .diagnostics import Diagnostic, make
 from .ir import Span, SqlText
+from .limits import (MAX_SQL_DEPTH, MAX_SQL_PARENS, MAX_SQL_PARSE_FRAMES, MAX_SQL_TOKENS, current_budget,
+                     recursion_budget)
 
 READ_DIALECT = "postgres"  # specs are written in portable, Postgres-flavoured SQL; backends transpile
 
@@ -31,9 +34,6 @@ def sql_error_diagnostic(e: sqlglot.errors.ParseError, sql: SqlText) -> Diagnost
     # sqlglot reports the column at the end of the offending token
     start = max(col - len(highlight) + 1, 1) if highlight else col
     return make("E105", sql_span(sql, line, start, max(len(highlight), 1)), message=desc)
-
-
-MAX_SQL_DEPTH = 200  # nesting of parentheses / expression trees; sqlglot parses and prints recursively
 
 
 def paren_depth(text: str) -> int:
@@ -66,22 +66,46 @@ def tree_depth(tree: exp.Expression) -> int:
 
 
 def parse_statements(sql: SqlText) -> tuple[list[exp.Expression], Diagnostic | None]:
-    """The one place spec SQL is parsed: syntax errors and pathological nesting become diagnostics."""
-    too_deep = make("E105", sql.span, message=f"the SQL is nested more than {MAX_SQL_DEPTH} levels deep")
-    if paren_depth(sql.text) > MAX_SQL_DEPTH:
-        return [], too_deep
+    """The one place spec SQL is parsed: syntax errors, pathological nesting and SQL beyond the compile's token
+    budget (streamc/limits.py) become diagnostics."""
+    too_deep = make("E152", sql.span, reason=f"its expression tree is more than {MAX_SQL_DEPTH} levels deep "
+                    "(each parenthesis, function call, CASE, subquery and chained operator adds levels)")
+    too_many_parens = make("E152", sql.span, reason=f"more than {MAX_SQL_PARENS} parentheses, function calls or "
+                           "casts inside each other")
+    if paren_depth(sql.text) > MAX_SQL_PARENS:
+        return [], too_many_parens
+    budget = current_budget()
+    if budget.sql_exhausted is not None:  # reported once, where the budget ran out; the SQL after it is not read
+        return [], budget.sql_exhausted
+    dialect = Dialect.get_or_raise(READ_DIALECT)
     try:
-        statements = sqlglot.parse(sql.text, read=READ_DIALECT)
+        tokens = dialect.tokenize(sql.text)
+        budget.sql_tokens -= len(tokens)
+        if budget.sql_tokens < 0:
+            budget.sql_exhausted = make("E153", sql.span, what="the SQL of the spec (with its imports)",
+                                        limit=f"{MAX_SQL_TOKENS:,}",
+                                        hint="move large queries into a spec of their own, or split the pipeline")
+            return [], budget.sql_exhausted
+        with recursion_budget(MAX_SQL_PARSE_FRAMES):
+            statements = dialect.parser().parse(tokens, sql.text)
     except sqlglot.errors.ParseError as e:
         return [], sql_error_diagnostic(e, sql)
     except sqlglot.errors.TokenError as e:
         return [], make("E105", sql.span, message=str(e).split("\n")[0])
-    except RecursionError:  # sqlglot recurses a few frames per level: this can come well before MAX_SQL_DEPTH
-        return [], make("E105", sql.span, message="the SQL is nested too deeply to parse (parentheses, function "
-                        "calls or subqueries inside each other)")
+    except RecursionError:  # beyond MAX_SQL_PARSE_FRAMES: about 18 parentheses or 40 NOTs inside each other
+        return [], make("E152", sql.span, reason="it is too deep to parse (parentheses, function calls, CASE, "
+                        "NOT or subqueries inside each other)")
     statements = [s for s in statements if s is not None]
     if any(tree_depth(s) > MAX_SQL_DEPTH for s in statements):
         return [], too_deep
+    # backends print the SQL and parse it again: `a::int::int...` parses flat but prints as nested CAST(...) calls
+    try:
+        with recursion_budget(MAX_SQL_PARSE_FRAMES):
+            printed = [dialect.generate(s) for s in statements]
+    except RecursionError:
+        return [], too_deep
+    if any(paren_depth(text) > MAX_SQL_PARENS for text in printed):
+        return [], too_many_parens
     return statements, None
 
 

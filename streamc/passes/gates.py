@@ -32,18 +32,22 @@ def gates_pass(spec: Spec, diags: Diagnostics) -> Spec:
     gates += [(c, "spec", "written in an expect block") for c in written]
     have = {_sig(c) for c in written}
     on_target: dict[str, list[Check]] = {}  # gates per target node, so each lookup below is O(1)
+    not_null_named: dict[str, set[str]] = {}  # columns the not_null gates on a target name (kept as gates are added)
     for c in written:
         on_target.setdefault(c.target, []).append(c)
+        if c.kind == CheckKind.not_null:
+            not_null_named.setdefault(c.target, set()).update(c.columns)
 
     def add(c: Check, origin: str, note: str) -> None:
         if c.kind == CheckKind.not_null:  # covered when not_null checks on the target already name every column
-            named = {col for g in on_target.get(c.target, ()) if g.kind == CheckKind.not_null for col in g.columns}
-            if set(c.columns) <= named:
+            if set(c.columns) <= not_null_named.get(c.target, set()):
                 return
         if _sig(c) not in have:
             have.add(_sig(c))
             gates.append((c, origin, note))
             on_target.setdefault(c.target, []).append(c)
+            if c.kind == CheckKind.not_null:
+                not_null_named.setdefault(c.target, set()).update(c.columns)
 
     for s in spec.sources:
         for col in s.columns:  # the column contract states checks too

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from compile_outcomes import assert_clean_outcome
-from conftest import ROOT, SPECS
+from conftest import SPECS
 from streamc.compiler import decode
 from streamc.diagnostics import Diagnostics
 
