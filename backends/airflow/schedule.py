@@ -65,7 +65,7 @@ def _cron(cron: str, tz: str, summary: str, seconds: float | None) -> Timetable:
 
 def _every_as_cron(seconds: int) -> str | None:
     """Wall-clock aligned cron for periods that divide an hour or a day evenly."""
-    if seconds % 60:
+    if seconds < 60 or seconds % 60:  # under a minute (or under a second) has no cron form
         return None
     minutes = seconds // 60
     if minutes < 60 and 60 % minutes == 0:

@@ -223,7 +223,7 @@ def duration_cadence(seconds: float, text: str) -> Cadence:
     """A cron expression for intervals that divide an hour or a day evenly, else only the interval."""
     s = int(seconds)
     cron = None
-    if s % 60 == 0:
+    if s >= 60 and s % 60 == 0:  # under a minute (or under a second) has no cron form
         minutes = s // 60
         if minutes < 60 and 60 % minutes == 0:
             cron = "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
