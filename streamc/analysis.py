@@ -11,6 +11,7 @@ from sqlglot import exp
 from .diagnostics import Diagnostics, did_you_mean
 from .ir import (CheckKind, Column, ColumnLineage, ColumnType, Connection, Expectation, Metric, Model, Reference,
                  Sink, Source, Span, Spec, SqlText)
+from .limits import MAX_NAME
 from .lower import FileItems
 from .sql_analysis import (column_position, expression_columns, identifier_span, is_aggregate_query, join_count,
                            parse_sql, query_shape, uses_ctes_or_subqueries)
@@ -24,7 +25,6 @@ PII_NAMES = re.compile(r"^(e?mail|email_address|phone(_number)?|mobile|ssn|socia
                        r"first_name|last_name|full_name|date_of_birth|dob|birth_date|address|street|"
                        r"ip_address|passport(_number)?|credit_card(_number)?|card_number|iban|tax_id)$", re.I)
 NUMERIC_TYPES = {"bigint", "integer", "smallint", "numeric", "double", "real"}
-MAX_NAME = 63
 DEVICE_NAME = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])", re.I)  # Windows reserves them in every folder
 
 

@@ -118,8 +118,10 @@ class Loader:
                        hint="import shared files from the root spec instead of through a chain of imports")
             return
         if self.budget.files <= 0:
-            self.d.add("E154", at, message=f"more than {MAX_IMPORT_FILES} files in one spec (at '{display}')",
-                       hint="merge small imported files, or split the pipeline into several specs")
+            if self.budget.files == 0:  # reported at the first file too many; -1 keeps the later ones quiet
+                self.d.add("E154", at, message=f"more than {MAX_IMPORT_FILES} files in one spec (at '{display}')",
+                           hint="merge small imported files, or split the pipeline into several specs")
+                self.budget.files = -1
             return
         try:
             st = path.stat()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
 from .ir import Span
+from .limits import MAX_NAME
 
 SeverityName = Literal["error", "warning"]
 
@@ -72,7 +73,7 @@ REGISTRY: dict[str, Code] = _codes(
     Code("E115", "import-not-found", "error", "cannot read import '{path}': {reason}",
          "imports are resolved relative to the importing file"),
     Code("E116", "unsafe-name", "error", "name '{name}' {reason}",
-         "use a snake_case name of letters, digits and underscores, at most 63 characters"),
+         f"use a snake_case name of letters, digits and underscores, at most {MAX_NAME} characters"),
     Code("E117", "no-pipeline", "error", "no `pipeline` block",
          "start the spec with `pipeline NAME {{ owner \"team\"  tier standard  latency < 1h }}`"),
     Code("E118", "conflicting-fields", "error", "{message}",
@@ -145,8 +146,12 @@ class Diagnostic:
         return (s.file, s.line, s.column, self.code) if s else ("", 0, 0, self.code)
 
 
+SHOWN_ARGUMENT = 1000  # characters of one value quoted in a message (a 1 MB name is shown by its start and length)
+
+
 def make(code: str, span: Span | None, **args: object) -> Diagnostic:
     entry = REGISTRY[code]
+    args = {k: _shown_name(v) if isinstance(v, str) and len(v) > SHOWN_ARGUMENT else v for k, v in args.items()}
     return Diagnostic(code=code, message=entry.message.format(**args), hint=entry.hint.format(**args),
                       span=span, severity=entry.severity)
 
@@ -191,15 +196,29 @@ class Diagnostics:
             raise CompileError(self.sorted())
 
 
+def _shown_name(name: str) -> str:
+    return name if len(name) <= 64 else f"{name[:40]}... ({len(name)} characters)"
+
+
 def did_you_mean(name: str, candidates: Iterable[str], what: str = "") -> str:
-    """A one-line hint naming the closest candidate, or listing the options."""
+    """A one-line hint naming the closest candidate, or listing the options.
+
+    Each hint compares the name with every candidate: past MAX_SUGGESTIONS hints in one compile (streamc/limits.py)
+    the rest only say what is expected, so thousands of unknown names among thousands of nodes stay quick.
+    """
+    from .limits import current_budget
+
+    budget = current_budget()
+    if budget.suggestions <= 0:
+        return f"check the {what or 'name'}: no suggestions after the first ones in a spec with this many errors"
+    budget.suggestions -= 1
     options = sorted(set(candidates))
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{_shown_name(close[0])}'?"
     if not options:
         return f"define the {what} first" if what else "no candidates are defined"
-    shown = ", ".join(options[:8]) + (", ..." if len(options) > 8 else "")
+    shown = ", ".join(_shown_name(o) for o in options[:8]) + (", ..." if len(options) > 8 else "")
     return f"expected one of: {shown}"
 
 

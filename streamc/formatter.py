@@ -31,6 +31,7 @@ def _tokens(text: str) -> list[Token]:
     occupied = _occupied_ranges(toks)
     comments: list[Token] = []
     i, idx, n = 0, 0, len(text)
+    counted, line = 0, 1  # newlines counted up to `counted`: from the start for every comment was quadratic
     while i < n:
         while idx < len(occupied) and occupied[idx][1] <= i:
             idx += 1
@@ -40,7 +41,8 @@ def _tokens(text: str) -> list[Token]:
         if text[i] == "#":
             end = text.find("\n", i)
             end = n if end < 0 else end
-            line = text.count("\n", 0, i) + 1
+            line += text.count("\n", counted, i)
+            counted = i
             col = i - (text.rfind("\n", 0, i) + 1) + 1
             comments.append(Token("COMMENT", text[i:end].rstrip(), start_pos=i, line=line, column=col,
                                   end_line=line, end_column=col + end - i, end_pos=end))

@@ -16,6 +16,9 @@ MAX_SPEC_BYTES = 16 * 1024 * 1024  # bytes of a spec and all its imports togethe
 MAX_NODES = 10_000  # sources, models, metrics, sinks and expect blocks, imports included
 MAX_SPEC_TOKENS = 250_000  # tokens of spec syntax (a name, number, symbol or string; a SQL body counts as one)
 MAX_SQL_TOKENS = 250_000  # tokens of all the SQL in the spec together (bodies, select/where lines, checks)
+# tokens read again after syntax errors, to report further ones (each retry parses from the start): a large spec
+# full of mistakes costs at most about three parses
+MAX_REPARSE_TOKENS = 2 * MAX_SPEC_TOKENS
 # Levels of one SQL expression tree: printing it (sqlglot, backends) recurses up to ~4 frames a level, so 100 levels
 # stay within ~400 of Python's default 1000 frames. Every operator of a chain `a + b + ...` / `x and y and ...` is a
 # level.
@@ -29,6 +32,9 @@ MAX_SQL_PARSE_FRAMES = 400
 MAX_NAME = 63  # characters of a name (PostgreSQL's identifier length; names become files and identifiers)
 MAX_IMPORT_DEPTH = 32  # imports inside imports, counted from the spec named on the command line
 MAX_IMPORT_FILES = 256  # files in one compile: the spec and every file it imports
+# "did you mean" hints per compile: each compares a name with every candidate (10,000 nodes: ~30 ms), so a spec
+# with thousands of unknown names would take minutes; the hints after these say only what kind of name is expected.
+MAX_SUGGESTIONS = 50
 # Fixed by the grammar (grammar/stream.lark), not checked in code: a deeper input is a syntax error (E001).
 MAX_BLOCK_DEPTH = 2  # `{ }` blocks inside each other: `source s from db { columns { ... } }`
 MAX_CHECK_PAREN_DEPTH = 3  # parentheses inside each other in a column's `check (...)`
@@ -47,6 +53,7 @@ class Budget:
     spec_tokens: int = MAX_SPEC_TOKENS
     sql_tokens: int = MAX_SQL_TOKENS
     sql_exhausted: object | None = None  # the diagnostic reported when the SQL ran out: reported once, reused
+    suggestions: int = MAX_SUGGESTIONS
 
 
 _CURRENT: ContextVar[Budget | None] = ContextVar("streamc_budget", default=None)
@@ -76,16 +83,38 @@ def _frames_in_use() -> int:
     return depth
 
 
+class _FrameCounter:
+    """A profile function that raises RecursionError once calls nest `frames` deeper than where it was set."""
+
+    def __init__(self, frames: int):
+        self.frames, self.depth = frames, 0
+
+    def __call__(self, frame, event: str, arg) -> None:
+        if event == "call":
+            self.depth += 1
+            if self.depth > self.frames:
+                raise RecursionError(f"more than {self.frames} frames")  # also ends profiling (CPython)
+        elif event == "return":
+            self.depth -= 1
+
+
 @contextmanager
 def recursion_budget(frames: int) -> Iterator[None]:
     """Let the block recurse at most `frames` deeper than where it starts, wherever that is: a deep input fails
-    the same way from the command line, a test or a plugin, and what passes leaves room to every later reader.
+    the same way from the command line, a test or a plugin (give or take a level: C calls on the stack count against
+    the limit too), and what passes leaves room to every later reader.
 
-    The recursion limit is shared by all threads; with other threads running it is left alone (lowering it could
-    fail one of them), and only Python's own limit applies.
+    Alone, the thread sets the recursion limit for the block. The limit is shared by all threads, so with others
+    running it is left alone (lowering it could fail one of them) and a profile function of this thread only
+    counts the frames instead, slower but to the same effect.
     """
     if threading.active_count() > 1:
-        yield
+        previous_profile = sys.getprofile()
+        sys.setprofile(_FrameCounter(frames))
+        try:
+            yield
+        finally:
+            sys.setprofile(previous_profile)
         return
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(_frames_in_use() + frames)

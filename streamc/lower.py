@@ -66,19 +66,17 @@ def squash_spaces(sql: str) -> str:
     return _SQL_QUOTED_OR_SPACE.sub(lambda m: " " if m.group(0)[0].isspace() else m.group(0), sql).strip()
 
 
+_ESCAPE = re.compile(r"\\(.)", re.S)
+_ESCAPED = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
 def unquote(tok: Token) -> str:
+    """A STRING token's text: `\\n`, `\\t`, `\\"` and `\\\\` decoded, any other escape kept as written (one pass of
+    re, not a Python loop per character: a description may be megabytes long)."""
     raw = str(tok)[1:-1]
-    out, i = [], 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == "\\" and i + 1 < len(raw):
-            nxt = raw[i + 1]
-            out.append({"n": "\n", "t": "\t", '"': '"', "\\": "\\"}.get(nxt, "\\" + nxt))
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    if "\\" not in raw:
+        return raw
+    return _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(0)), raw)
 
 
 class Lowerer:

@@ -11,7 +11,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .diagnostics import Diagnostic, make
 from .ir import Span
-from .limits import MAX_NODES, MAX_SPEC_TOKENS, Budget, current_budget
+from .limits import MAX_NODES, MAX_REPARSE_TOKENS, MAX_SPEC_TOKENS, Budget, current_budget
 
 TOP_LEVEL = ("import", "pipeline", "connection", "env", "source", "model", "metric", "sink", "expect")
 
@@ -298,8 +298,8 @@ def parse(text: str, file: str, max_errors: int = 20) -> tuple[Tree | None, list
     """Parse a spec. On a syntax error, blank the broken item and continue, to report several at once.
 
     Tokens and node declarations draw on the compile's budget (streamc/limits.py); a limit that runs out ends the
-    parse with its diagnostic. Re-parsing after errors stops once it has read the token budget over again, so a
-    large spec full of mistakes costs at most about two parses of the largest spec accepted.
+    parse with its diagnostic. Re-parsing after errors stops once it has read MAX_REPARSE_TOKENS, so a large spec
+    full of mistakes costs at most about three parses of the largest spec accepted.
     """
     budget = current_budget()
     diags: list[Diagnostic] = []
@@ -316,7 +316,7 @@ def parse(text: str, file: str, max_errors: int = 20) -> tuple[Tree | None, list
             diags.append(syntax_diagnostic(e, current, file))
             reparsed += attempt.tokens
             line = getattr(e, "line", -1)
-            if not isinstance(line, int) or line < 1 or reparsed > MAX_SPEC_TOKENS:
+            if not isinstance(line, int) or line < 1 or reparsed > MAX_REPARSE_TOKENS:
                 break
             nxt = _blank_item(current, line)
             if nxt is None or nxt == current:

@@ -96,12 +96,15 @@ def parse_statements(sql: SqlText) -> tuple[list[exp.Expression], Diagnostic | N
         return [], make("E152", sql.span, reason="it is too deep to parse (parentheses, function calls, CASE, "
                         "NOT or subqueries inside each other)")
     statements = [s for s in statements if s is not None]
-    if any(tree_depth(s) > MAX_SQL_DEPTH for s in statements):
+    depths = [tree_depth(s) for s in statements]
+    if any(d > MAX_SQL_DEPTH for d in depths):
         return [], too_deep
-    # backends print the SQL and parse it again: `a::int::int...` parses flat but prints as nested CAST(...) calls
+    # backends print the SQL and parse it again: `a::int::int...` parses flat but prints as nested CAST(...) calls.
+    # A printed parenthesis needs a tree level or two, so only deeper trees are printed to be measured.
+    deep = [s for s, d in zip(statements, depths) if d > MAX_SQL_PARENS // 2]
     try:
         with recursion_budget(MAX_SQL_PARSE_FRAMES):
-            printed = [dialect.generate(s) for s in statements]
+            printed = [dialect.generate(s) for s in deep]
     except RecursionError:
         return [], too_deep
     if any(paren_depth(text) > MAX_SQL_PARENS for text in printed):

@@ -58,6 +58,7 @@ class _Structure:
                 self.sinks_of.setdefault(name, []).append(k)
         self.upstream: dict[str, list[Source]] = {}  # per node, computed on first use
         self.source_order = {s.name: i for i, s in enumerate(spec.sources)}
+        self.columns: dict[str, dict[str, list]] = {}  # per node, its columns by name, computed on first use
         self.readers: dict[str, list[Model]] = {}
         for m in spec.models:
             for dep in dict.fromkeys(m.depends_on):
@@ -83,6 +84,7 @@ class Lineage:
         self.g: nx.DiGraph = st.g
         self._sinks_of, self._readers = st.sinks_of, st.readers
         self._upstream, self._source_order = st.upstream, st.source_order
+        self._columns = st.columns
 
     # ---------------------------------------------------------------- nodes
     def ids(self) -> list[str]:
@@ -166,23 +168,32 @@ class Lineage:
         return m.grain
 
     # ---------------------------------------------------------------- columns
+    def _named_columns(self, node: str) -> dict[str, list]:
+        """A source's or model's columns by name (every one with the name, in order), built on first use: tracing
+        each column of a node with 10,000 columns scanned them all once per column."""
+        found = self._columns.get(node)
+        if found is None:
+            src, m = self.spec.source(node), self.spec.model(node)
+            found = self._columns[node] = {}
+            for c in (src.columns if src is not None else m.columns if m is not None else ()):
+                found.setdefault(c.name, []).append(c)
+        return found
+
     def trace_to_source(self, node: str, column: str, depth: int = 0) -> tuple[Source, Column] | None:
         """Follow a column back through model lineage to the source column it copies (first input wins)."""
         if depth > 50:
             return None
         src = self.spec.source(node)
         if src is not None:
-            col = src.column(column)
-            return (src, col) if col is not None else None
-        m = self.spec.model(node)
-        if m is None:
+            cols = self._named_columns(node).get(column)
+            return (src, cols[0]) if cols else None
+        if self.spec.model(node) is None:
             return None
-        for c in m.columns:
-            if c.name == column:
-                for ref in c.inputs:
-                    found = self.trace_to_source(ref.node, ref.column, depth + 1)
-                    if found is not None:
-                        return found
+        for c in self._named_columns(node).get(column, ()):
+            for ref in c.inputs:
+                found = self.trace_to_source(ref.node, ref.column, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def output_columns(self, node: str) -> list[str]:
