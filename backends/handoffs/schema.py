@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from streamc.derive_once import once_per_ir
 from streamc.ir import CheckKind, Model, ModelPlan, Spec
 
 from .facts import model_types
@@ -10,11 +11,17 @@ INTERVAL = {"day": "daily", "hour": "hourly", "month": "monthly", "year": "yearl
 
 
 def _not_null(ir: Spec, model: str) -> set[str]:
-    cols: set[str] = set()
+    return set(_not_null_by_target(ir).get(model, ()))
+
+
+@once_per_ir
+def _not_null_by_target(ir: Spec) -> dict[str, set[str]]:
+    """Columns a not_null gate covers, per target: one pass over the gates, not one per model."""
+    out: dict[str, set[str]] = {}
     for g in ir.plan.gates:
-        if g.check.target == model and g.check.kind == CheckKind.not_null:
-            cols.update(g.check.columns)
-    return cols
+        if g.check.kind == CheckKind.not_null:
+            out.setdefault(g.check.target, set()).update(g.check.columns)
+    return out
 
 
 def _description(m: Model, mp: ModelPlan | None, ir: Spec) -> str:

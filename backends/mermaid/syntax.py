@@ -118,6 +118,7 @@ class Diagram:
     edges: list[DEdge] = field(default_factory=list)
     groups: list[DGroup] = field(default_factory=list)
     class_defs: dict[str, str] = field(default_factory=dict)  # name -> style
+    _edge_set: set[DEdge] = field(default_factory=set, repr=False, compare=False)
 
     def node(self, ident: str) -> DNode:
         return next(n for n in self.nodes if n.id == ident)
@@ -126,7 +127,11 @@ class Diagram:
         self.nodes = [replace(n, group=group) if n.id == ident else n for n in self.nodes]
 
     def add_edge(self, edge: DEdge) -> None:
-        if edge not in self.edges:
+        """Append an edge once; membership is a set lookup (a list scan made large diagrams quadratic)."""
+        if len(self._edge_set) != len(self.edges):  # `edges` was given or changed directly: index it again
+            self._edge_set = set(self.edges)
+        if edge not in self._edge_set:
+            self._edge_set.add(edge)
             self.edges.append(edge)
 
 
