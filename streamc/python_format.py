@@ -12,6 +12,7 @@ off. A cache entry that cannot be read, written or verified is skipped silently.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -26,7 +27,9 @@ TARGET = "py311"  # Airflow 3 and Dagster both run on Python 3.10+; generated co
 PYTHON_SUFFIX = ".py"
 
 
+@functools.cache
 def _mode():
+    """black's mode, built once per process (formatting runs once per statement)."""
     import black
 
     return black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion[TARGET.upper()]})
